@@ -1,0 +1,130 @@
+// createApp(config, deps?) → { start, stop }: the whole server, used by main, the CLI and tests.
+// start() opens the database (migrating and seeding the embedded one), then listens.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/config';
+import { redactUrl } from './config/config';
+import { openDatabase, type Database } from './db/database';
+import { seedDemoData } from './db/demoData';
+import { migrate, pendingMigrations } from './db/migrate';
+import { createApolloServer } from './graphql/apollo';
+import type { Context, Services } from './graphql/context';
+import { createLoaders } from './graphql/loaders';
+import { createWriteCheck } from './http/auth';
+import { createHttpApp } from './http/app';
+import { createLogger, type Logger } from './logger';
+import { BarcodeService } from './modules/barcode/service';
+import { ProductService } from './modules/product/service';
+
+/** How many demo products the embedded database gets on its first start. */
+export const EMBEDDED_DEMO_PRODUCTS = 2000;
+
+export interface AppDeps {
+  /** An open database to use instead of opening the configured one (tests). Not closed by stop(). */
+  readonly db?: Database;
+  readonly logger?: Logger;
+}
+
+export interface RunningApp {
+  /** e.g. http://127.0.0.1:4000/graphql */
+  readonly url: string;
+  readonly port: number;
+  readonly db: Database;
+}
+
+export interface App {
+  start(): Promise<RunningApp>;
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export function createApp(config: Config, deps: AppDeps = {}): App {
+  const logger = deps.logger ?? createLogger(config);
+  let httpServer: Server | undefined;
+  let db: Database | undefined;
+  let stopApollo: (() => Promise<void>) | undefined;
+
+  return {
+    async start() {
+      db = deps.db ?? (await openDatabase(config.database));
+      await prepareDatabase(config, db, logger);
+      if (!config.apiTokens)
+        logger.warn('API_TOKEN is not set: writes are open to anyone (development only)');
+
+      const services: Services = {
+        barcodes: new BarcodeService(db.prisma),
+        products: new ProductService(db.prisma),
+      };
+      const canWrite = createWriteCheck(config.apiTokens);
+      const prisma = db.prisma;
+      httpServer = createServer();
+      const apollo = createApolloServer(config, logger, httpServer);
+      await apollo.start();
+      stopApollo = () => apollo.stop();
+      const app = createHttpApp({
+        apollo,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+        context: (authorization): Context => ({
+          loaders: createLoaders(prisma),
+          services,
+          canWrite: canWrite(authorization),
+        }),
+        checkDatabase: async () => {
+          await prisma.$queryRaw`SELECT 1`;
+        },
+      });
+      httpServer.on('request', app);
+      await new Promise<void>((resolve, reject) => {
+        httpServer!.once('error', reject);
+        httpServer!.listen(config.port, config.host, resolve);
+      });
+      const { port } = httpServer.address() as AddressInfo;
+      const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      const url = `http://${shownHost}:${port}/graphql`;
+      logger.info(
+        {
+          url,
+          database:
+            db.kind === 'postgres' && config.database.kind === 'postgres'
+              ? redactUrl(config.database.url)
+              : 'embedded PGlite',
+        },
+        config.introspection
+          ? `🚀 Server ready: open ${url} for Apollo Sandbox`
+          : `🚀 Server ready at ${url}`,
+      );
+      return { url, port, db };
+    },
+
+    async stop() {
+      // apollo.stop() drains the HTTP server (stops accepting, waits for in-flight requests).
+      await stopApollo?.();
+      if (httpServer?.listening) await new Promise((resolve) => httpServer!.close(resolve));
+      if (!deps.db) await db?.close();
+    },
+  };
+}
+
+/** The embedded database migrates and seeds itself; a real Postgres must have been migrated. */
+async function prepareDatabase(config: Config, db: Database, logger: Logger): Promise<void> {
+  if (config.database.kind === 'pglite') {
+    const { applied } = await migrate(db.sessions);
+    if (applied.length) logger.info({ applied }, 'embedded database migrated');
+    if ((await db.prisma.product.count()) === 0) {
+      logger.info(`embedded database is empty: loading ${EMBEDDED_DEMO_PRODUCTS} demo products`);
+      const seeded = await seedDemoData(db.prisma, EMBEDDED_DEMO_PRODUCTS);
+      logger.info(seeded, 'demo data loaded');
+    }
+    return;
+  }
+  const pending = await pendingMigrations(db.sessions);
+  if (pending.length) {
+    throw new StartupError(
+      `The database has ${pending.length} pending migration(s) (${pending.join(', ')}): run \`npm run db:migrate\` first`,
+    );
+  }
+}

@@ -1,0 +1,142 @@
+// loadConfig(env): the one reader of process.env. Every variable is parsed here, all problems are
+// reported in one message naming each bad variable, and the result is frozen. Defaults live in
+// DEFAULTS and are mirrored line for line in .env.example (test/unit/config.test.ts checks both).
+import { z } from 'zod';
+
+export const DEFAULTS = {
+  NODE_ENV: 'development',
+  HOST: '0.0.0.0',
+  PORT: 4000,
+  LOG_LEVEL: 'info',
+  PGLITE_DIR: './.data/pglite',
+  DATABASE_POOL_SIZE: 10,
+  DATABASE_TIMEOUT_MS: 5000,
+  MAX_BODY_BYTES: 1_000_000,
+} as const;
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface Config {
+  /** @default 'development'. 'production' turns Sandbox and introspection off and requires API_TOKEN. */
+  readonly nodeEnv: NodeEnv;
+  /** @default '0.0.0.0' */
+  readonly host: string;
+  /** @default 4000. 0 picks a free port (tests). */
+  readonly port: number;
+  /** pino level. @default 'info' */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Where the data lives: a Postgres URL, or the embedded PGlite directory when DATABASE_URL is unset. */
+  readonly database:
+    | {
+        readonly kind: 'postgres';
+        readonly url: string;
+        readonly poolSize: number;
+        readonly timeoutMs: number;
+      }
+    | { readonly kind: 'pglite'; readonly dir: string };
+  /** Bearer tokens accepted for writes; null means writes are open (refused in production). */
+  readonly apiTokens: readonly string[] | null;
+  /** Sandbox landing page and introspection. @default true except in production */
+  readonly introspection: boolean;
+  /** Largest accepted request body. @default 1000000 */
+  readonly maxBodyBytes: number;
+}
+
+const booleanText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const integerText = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected an integer ${min}-${max}`)
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `expected an integer ${min}-${max}`)
+        .max(max, `expected an integer ${min}-${max}`),
+    );
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default(DEFAULTS.NODE_ENV),
+  HOST: z.string().min(1).default(DEFAULTS.HOST),
+  PORT: integerText(0, 65535).default(DEFAULTS.PORT),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default(DEFAULTS.LOG_LEVEL),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional(),
+  PGLITE_DIR: z.string().min(1).default(DEFAULTS.PGLITE_DIR),
+  DATABASE_POOL_SIZE: integerText(1, 1000).default(DEFAULTS.DATABASE_POOL_SIZE),
+  DATABASE_TIMEOUT_MS: integerText(100, 600_000).default(DEFAULTS.DATABASE_TIMEOUT_MS),
+  API_TOKEN: z
+    .string()
+    .transform((v) => v.split(',').map((t) => t.trim()))
+    .pipe(z.array(z.string().min(16, 'expected tokens of at least 16 characters')))
+    .optional(),
+  GRAPHQL_INTROSPECTION: booleanText.optional(),
+  MAX_BODY_BYTES: integerText(1024, 100_000_000).default(DEFAULTS.MAX_BODY_BYTES),
+});
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment once; throws ConfigError naming every bad variable (never its value if secret). */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  // Empty strings mean "unset", as in most .env files.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const shown = name === 'API_TOKEN' || name === 'DATABASE_URL' ? '(hidden)' : `'${present[name]}'`;
+      return `Invalid ${name}: ${issue.message}, got ${shown}`;
+    });
+    throw new ConfigError(lines.join('\n'));
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.API_TOKEN) {
+    throw new ConfigError(
+      'Invalid API_TOKEN: required when NODE_ENV=production (writes would be open to anyone); set one or more comma-separated tokens',
+    );
+  }
+  const config: Config = {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    database: e.DATABASE_URL
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          timeoutMs: e.DATABASE_TIMEOUT_MS,
+        }
+      : { kind: 'pglite', dir: e.PGLITE_DIR },
+    apiTokens: e.API_TOKEN ?? null,
+    introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
+    maxBodyBytes: e.MAX_BODY_BYTES,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** A URL with its password replaced by '***', for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

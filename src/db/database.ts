@@ -1,0 +1,57 @@
+// Opens the database the config names, Postgres through a pg pool or the embedded PGlite, and
+// the one Prisma client every read and write goes through.
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { Pool } from 'pg';
+import type { Config } from '../config/config';
+import { PrismaClient } from '../generated/prisma/client';
+import { pgliteSessions, pgSessions, type SqlSessionProvider } from './sql';
+
+export type Prisma = PrismaClient;
+
+export interface Database {
+  readonly prisma: Prisma;
+  readonly sessions: SqlSessionProvider;
+  readonly kind: Config['database']['kind'];
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config['database']): Promise<Database> {
+  if (config.kind === 'postgres') {
+    const pool = new Pool({
+      connectionString: config.url,
+      max: config.poolSize,
+      connectionTimeoutMillis: config.timeoutMs,
+      // A statement that runs longer than this is cancelled by Postgres itself, so a stuck
+      // query frees its connection instead of starving the pool.
+      statement_timeout: config.timeoutMs,
+    });
+    // An idle client that loses its connection emits 'error' on the pool; without a listener
+    // that would crash the process. The next query reconnects.
+    pool.on('error', () => {});
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    return {
+      prisma,
+      sessions: pgSessions(pool),
+      kind: 'postgres',
+      close: async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      },
+    };
+  }
+  mkdirSync(config.dir, { recursive: true });
+  const pglite = await PGlite.create(config.dir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    prisma,
+    sessions: pgliteSessions(pglite),
+    kind: 'pglite',
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

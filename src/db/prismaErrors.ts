@@ -1,0 +1,89 @@
+// Turns Prisma's errors into the API's error catalogue. Known constraint violations become
+// CONFLICT/NOT_FOUND with a message of our own (Prisma's texts quote SQL and source code, which
+// must never reach a client); lost connections and timeouts become SERVICE_UNAVAILABLE.
+import { AppError, serviceUnavailable } from '../graphql/errors';
+import { Prisma } from '../generated/prisma/client';
+
+/** Postgres constraint name → what to tell the client. */
+export interface ConstraintMessages {
+  readonly [constraint: string]: () => AppError;
+}
+
+const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
+const UNAVAILABLE_ADAPTER_KINDS = new Set([
+  'DatabaseNotReachable',
+  'DatabaseDoesNotExist',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TransactionAlreadyClosed',
+  'TooManyConnections',
+]);
+// Postgres SQLSTATEs for "the server went away or cancelled us" (admin shutdown, crash, query cancel).
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '08000', '08003', '08006']);
+
+interface AdapterCause {
+  kind?: string;
+  originalCode?: string;
+  code?: string;
+  constraint?: { index?: string };
+  originalMessage?: string;
+  message?: string;
+}
+
+function adapterCause(error: Prisma.PrismaClientKnownRequestError): AdapterCause | undefined {
+  const meta = error.meta as { driverAdapterError?: { cause?: AdapterCause } } | undefined;
+  return meta?.driverAdapterError?.cause;
+}
+
+/** The name of the constraint a unique or foreign-key violation broke, when Prisma reports it. */
+export function violatedConstraint(error: unknown): string | undefined {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
+  const cause = adapterCause(error);
+  return cause?.constraint?.index ?? /constraint "([^"]+)"/.exec(cause?.originalMessage ?? '')?.[1];
+}
+
+export function isRecordNotFound(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025';
+}
+
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientInitializationError) return true;
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    const cause = adapterCause(error);
+    return (
+      UNAVAILABLE_CODES.has(error.code) ||
+      UNAVAILABLE_ADAPTER_KINDS.has(cause?.kind ?? '') ||
+      UNAVAILABLE_SQLSTATES.has(cause?.originalCode ?? cause?.code ?? '')
+    );
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    (UNAVAILABLE_SQLSTATES.has(code) || /^E(CONN|TIMEDOUT|PIPE|HOSTUNREACH)/.test(code))
+  );
+}
+
+/**
+ * Runs a write and translates the errors it may throw. `constraints` maps constraint names to the
+ * client-facing error; anything unrecognised is rethrown untouched (and masked by formatError).
+ */
+export async function translatePrismaErrors<T>(
+  write: () => Promise<T>,
+  constraints: ConstraintMessages,
+  onNotFound?: () => AppError,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw translate(error, constraints, onNotFound);
+  }
+}
+
+function translate(error: unknown, constraints: ConstraintMessages, onNotFound?: () => AppError): unknown {
+  if (error instanceof AppError) return error;
+  const constraint = violatedConstraint(error);
+  if (constraint && constraints[constraint]) return constraints[constraint]();
+  if (onNotFound && isRecordNotFound(error)) return onNotFound();
+  if (isUnavailable(error)) return serviceUnavailable(error);
+  return error;
+}

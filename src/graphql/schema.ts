@@ -1,0 +1,24 @@
+// Schema assembly: the SDL files of each module (read from beside the running code; the build
+// copies them into dist/) and their resolvers, plus the scalars from graphql-scalars.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DateTimeResolver, NonNegativeIntResolver } from 'graphql-scalars';
+import type { Resolvers } from '../generated/graphql';
+import { barcodeResolvers } from '../modules/barcode/resolvers';
+import { productResolvers } from '../modules/product/resolvers';
+
+const SDL_FILES = [
+  'graphql/base.graphql',
+  'modules/barcode/barcode.graphql',
+  'modules/product/product.graphql',
+];
+
+export function loadTypeDefs(): string[] {
+  return SDL_FILES.map((file) => readFileSync(path.join(__dirname, '..', file), 'utf8'));
+}
+
+export const resolvers: Resolvers[] = [
+  { DateTime: DateTimeResolver, NonNegativeInt: NonNegativeIntResolver },
+  barcodeResolvers,
+  productResolvers,
+];

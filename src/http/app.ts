@@ -1,0 +1,61 @@
+// The HTTP surface: /graphql (Apollo through express), /healthz and /readyz. Body-parser failures
+// (bad JSON, too large) answer as GraphQL-shaped JSON errors, never express's HTML error page.
+import { expressMiddleware } from '@as-integrations/express5';
+import type { ApolloServer } from '@apollo/server';
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Context } from '../graphql/context';
+import type { Logger } from '../logger';
+
+export interface HttpDeps {
+  readonly apollo: ApolloServer<Context>;
+  readonly maxBodyBytes: number;
+  readonly logger: Logger;
+  /** Builds the per-request context; must do no I/O. */
+  readonly context: (authorization: string | undefined) => Context;
+  /** Throws when the database cannot answer. */
+  readonly checkDatabase: () => Promise<void>;
+}
+
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.checkDatabase();
+      res.json({ status: 'ready', database: 'up' });
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'readiness check failed: database unreachable');
+      res.status(503).json({ status: 'unavailable', database: 'down' });
+    }
+  });
+  app.use(
+    '/graphql',
+    cors(),
+    express.json({ limit: deps.maxBodyBytes }),
+    expressMiddleware(deps.apollo, { context: async ({ req }) => deps.context(req.headers.authorization) }),
+  );
+  app.use(jsonErrors(deps.logger));
+  return app;
+}
+
+function jsonErrors(logger: Logger): ErrorRequestHandler {
+  return (error: { status?: number; type?: string }, _req, res, _next) => {
+    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const message =
+      error.type === 'entity.too.large'
+        ? 'Request body is too large'
+        : error.type === 'entity.parse.failed'
+          ? 'Request body is not valid JSON'
+          : status < 500
+            ? 'Bad request'
+            : 'Internal server error';
+    if (status >= 500) logger.error({ err: error }, 'unexpected HTTP error');
+    res.status(status).json({
+      errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }],
+    });
+  };
+}

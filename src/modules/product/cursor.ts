@@ -1,0 +1,21 @@
+// Opaque pagination cursors. Pages are ordered by id, so a cursor is the last id seen, wrapped so
+// clients do not build their own (which would pin us to this ordering forever).
+import { badUserInput } from '../../graphql/errors';
+
+const PREFIX = 'product:';
+
+export function encodeCursor(id: number): string {
+  return Buffer.from(`${PREFIX}${id}`, 'utf8').toString('base64url');
+}
+
+/** The id inside a cursor; BAD_USER_INPUT for anything encodeCursor did not make. */
+export function decodeCursor(cursor: string): number {
+  const text = /^[A-Za-z0-9_-]{1,40}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const match = /^product:([1-9]\d{0,9})$/.exec(text);
+  if (!match || Number(match[1]) > 2_147_483_647 || encodeCursor(Number(match[1])) !== cursor) {
+    throw badUserInput('Invalid cursor: pass an endCursor or cursor value from an earlier products page', {
+      field: 'after',
+    });
+  }
+  return Number(match[1]);
+}

@@ -1,0 +1,57 @@
+// Throwaway Postgres databases for integration tests: created on the shared server with a random
+// name, dropped at the end. Nothing here touches a database it did not create.
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { loadConfig, type Config } from '../../src/config/config';
+import { openDatabase, type Database } from '../../src/db/database';
+import { migrate } from '../../src/db/migrate';
+
+export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
+  const name = `bc_${label.replace(/\W/g, '_')}_${randomBytes(5).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+/** A fresh, migrated database and the app's own client on it. */
+export async function openMigratedDatabase(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<{ testDb: TestDatabase; db: Database; config: Config; close(): Promise<void> }> {
+  const testDb = await createTestDatabase(label);
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: testDb.url, ...env });
+  const db = await openDatabase(config.database);
+  await migrate(db.sessions);
+  return {
+    testDb,
+    db,
+    config,
+    close: async () => {
+      await db.close();
+      await testDb.drop();
+    },
+  };
+}
