@@ -12,6 +12,7 @@ export const DEFAULTS = {
   DATABASE_POOL_SIZE: 10,
   DATABASE_TIMEOUT_MS: 5000,
   MAX_BODY_BYTES: 1_000_000,
+  SHUTDOWN_TIMEOUT_MS: 10_000,
 } as const;
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -40,21 +41,18 @@ export interface Config {
   readonly introspection: boolean;
   /** Largest accepted request body. @default 1000000 */
   readonly maxBodyBytes: number;
+  /** On SIGTERM/SIGINT, how long in-flight requests may take before their connections are cut. @default 10000 */
+  readonly shutdownTimeoutMs: number;
 }
 
 const booleanText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const integerText = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `expected an integer ${min}-${max}`)
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(min, `expected an integer ${min}-${max}`)
-        .max(max, `expected an integer ${min}-${max}`),
-    );
+  z.string().transform((text, ctx) => {
+    const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+    if (value >= min && value <= max) return value;
+    ctx.addIssue({ code: 'custom', message: `expected an integer ${min}-${max}` });
+    return z.NEVER;
+  });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default(DEFAULTS.NODE_ENV),
@@ -77,7 +75,11 @@ const schema = z.object({
     .optional(),
   GRAPHQL_INTROSPECTION: booleanText.optional(),
   MAX_BODY_BYTES: integerText(1024, 100_000_000).default(DEFAULTS.MAX_BODY_BYTES),
+  SHUTDOWN_TIMEOUT_MS: integerText(0, 600_000).default(DEFAULTS.SHUTDOWN_TIMEOUT_MS),
 });
+
+/** Variables whose values never appear in an error message. */
+const SECRET_VARIABLES = new Set(['API_TOKEN', 'DATABASE_URL']);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -88,20 +90,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   // Empty strings mean "unset", as in most .env files.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
+  const problems = new Set(
+    (parsed.error?.issues ?? []).map((issue) => {
       const name = String(issue.path[0]);
-      const shown = name === 'API_TOKEN' || name === 'DATABASE_URL' ? '(hidden)' : `'${present[name]}'`;
+      const shown = SECRET_VARIABLES.has(name) ? '(hidden)' : `'${present[name]}'`;
       return `Invalid ${name}: ${issue.message}, got ${shown}`;
-    });
-    throw new ConfigError(lines.join('\n'));
-  }
-  const e = parsed.data;
-  if (e.NODE_ENV === 'production' && !e.API_TOKEN) {
-    throw new ConfigError(
+    }),
+  );
+  if (present.NODE_ENV === 'production' && !present.API_TOKEN) {
+    problems.add(
       'Invalid API_TOKEN: required when NODE_ENV=production (writes would be open to anyone); set one or more comma-separated tokens',
     );
   }
+  if (!parsed.success || problems.size) throw new ConfigError([...problems].join('\n'));
+  const e = parsed.data;
   const config: Config = {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
@@ -118,6 +120,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     apiTokens: e.API_TOKEN ?? null,
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxBodyBytes: e.MAX_BODY_BYTES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
   return deepFreeze(config);
 }
@@ -130,11 +133,17 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** A URL with its password replaced by '***', for logs. */
+/** Query parameters that libpq-style clients read as credentials. */
+const SECRET_URL_PARAMS = /^(password|pass|passwd|pwd|sslpassword|token|secret)$/i;
+
+/** A URL with its password (in the userinfo or a query parameter) replaced by '***', for logs. */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (SECRET_URL_PARAMS.test(name)) parsed.searchParams.set(name, '***');
+    }
     return parsed.toString();
   } catch {
     return '(unparseable URL)';

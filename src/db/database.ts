@@ -18,7 +18,23 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config['database']): Promise<Database> {
+export interface DatabaseOptions {
+  /** Called for every SQL statement Prisma sends (Prisma's own query events): tests and benchmarks count them. */
+  readonly onQuery?: (sql: string) => void;
+}
+
+function createPrisma(adapter: PrismaPg | PrismaPGlite, options: DatabaseOptions): Prisma {
+  if (!options.onQuery) return new PrismaClient({ adapter });
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  const onQuery = options.onQuery;
+  prisma.$on('query', (event) => onQuery(event.query));
+  return prisma as unknown as Prisma;
+}
+
+export async function openDatabase(
+  config: Config['database'],
+  options: DatabaseOptions = {},
+): Promise<Database> {
   if (config.kind === 'postgres') {
     const pool = new Pool({
       connectionString: config.url,
@@ -31,7 +47,7 @@ export async function openDatabase(config: Config['database']): Promise<Database
     // An idle client that loses its connection emits 'error' on the pool; without a listener
     // that would crash the process. The next query reconnects.
     pool.on('error', () => {});
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    const prisma = createPrisma(new PrismaPg(pool), options);
     return {
       prisma,
       sessions: pgSessions(pool),
@@ -44,7 +60,7 @@ export async function openDatabase(config: Config['database']): Promise<Database
   }
   mkdirSync(config.dir, { recursive: true });
   const pglite = await PGlite.create(config.dir);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = createPrisma(new PrismaPGlite(pglite), options);
   return {
     prisma,
     sessions: pgliteSessions(pglite),

@@ -43,7 +43,7 @@ export function readMigrations(dir: string = MIGRATIONS_DIR): MigrationFile[] {
     .sort()
     .map((name) => {
       const sql = readFileSync(path.join(dir, name, 'migration.sql'), 'utf8');
-      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      return { name, sql, checksum: sha256(sql) };
     });
 }
 
@@ -54,17 +54,25 @@ export async function migrate(
   onApplied: (name: string) => void = () => {},
 ): Promise<MigrationResult> {
   return sessions(async (session) => {
-    await session.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
+    // The app's pool cancels statements after DATABASE_TIMEOUT_MS; waiting for another runner's
+    // lock, or building an index on a big table, may rightly take longer. Restored before the
+    // connection goes back to the pool.
+    await session.exec('SET statement_timeout = 0');
     try {
-      await createMigrationsTable(session);
-      const pending = planPending(migrations, await appliedRows(session));
-      for (const migration of pending) {
-        await applyOne(session, migration);
-        onApplied(migration.name);
+      await session.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
+      try {
+        await createMigrationsTable(session);
+        const pending = planPending(migrations, await appliedRows(session));
+        for (const migration of pending) {
+          await applyOne(session, migration);
+          onApplied(migration.name);
+        }
+        return { applied: pending.map((m) => m.name), alreadyApplied: migrations.length - pending.length };
+      } finally {
+        await session.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
       }
-      return { applied: pending.map((m) => m.name), alreadyApplied: migrations.length - pending.length };
     } finally {
-      await session.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
+      await session.exec('RESET statement_timeout');
     }
   });
 }
@@ -121,7 +129,7 @@ function planPending(migrations: readonly MigrationFile[], rows: readonly Applie
           'Is this an older checkout than the database?',
       );
     }
-    if (local.checksum !== row.checksum) {
+    if (!checksumMatches(local, row.checksum)) {
       throw new MigrationError(
         `Migration ${row.migration_name} was changed after it was applied ` +
           `(checksum ${local.checksum.slice(0, 12)}… in prisma/migrations, ${row.checksum.slice(0, 12)}… in the database). ` +
@@ -131,6 +139,16 @@ function planPending(migrations: readonly MigrationFile[], rows: readonly Applie
     done.add(row.migration_name);
   }
   return migrations.filter((m) => !done.has(m.name));
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Like Prisma, a file whose only change is its line endings (a Windows checkout) is not "changed". */
+function checksumMatches(migration: MigrationFile, recorded: string): boolean {
+  const { sql } = migration;
+  return [sql, sql.replaceAll('\r\n', '\n'), sql.replaceAll('\r\n', '\n').replaceAll('\n', '\r\n')].some(
+    (variant) => sha256(variant) === recorded,
+  );
 }
 
 async function applyOne(session: SqlSession, migration: MigrationFile): Promise<void> {

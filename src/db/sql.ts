@@ -29,13 +29,22 @@ export function pgSessions(pool: Pool): SqlSessionProvider {
   };
 }
 
+/**
+ * PGlite is one connection, so "a session" is the whole database: sessions run one at a time
+ * (a promise chain), otherwise two callers would share one session and its advisory locks.
+ */
 export function pgliteSessions(db: PGlite): SqlSessionProvider {
-  return (work) =>
-    work({
-      query: async <Row>(sql: string, params?: readonly unknown[]) =>
-        (await db.query<Row>(sql, params as unknown[])).rows,
-      exec: async (sql) => {
-        await db.exec(sql);
-      },
-    });
+  let queue: Promise<unknown> = Promise.resolve();
+  const session: SqlSession = {
+    query: async <Row>(sql: string, params?: readonly unknown[]) =>
+      (await db.query<Row>(sql, params as unknown[])).rows,
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
+  };
+  return (work) => {
+    const run = queue.then(() => work(session));
+    queue = run.catch(() => {});
+    return run;
+  };
 }

@@ -35,10 +35,12 @@ export function createApolloServer(
     resolvers: resolvers as never,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns the signals: it stops the whole app (HTTP, Apollo, database) in order and exits.
+    stopOnTerminationSignals: false,
     formatError: createFormatError(logger),
     plugins: [
       writeGuard,
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       config.introspection
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),

@@ -4,6 +4,12 @@ import { badUserInput } from './errors';
 
 const MAX_ID = 2_147_483_647; // Postgres INTEGER
 
+// C0 and C1 control characters (C1 includes NEL and the CSI that starts terminal escapes).
+/* eslint-disable no-control-regex -- matching control characters is the point */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_EXCEPT_NEWLINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/* eslint-enable no-control-regex */
+
 /** An ID argument as the integer primary key it stands for. */
 export function parseId(value: string, field: string): number {
   if (!/^[1-9]\d{0,9}$/.test(value) || Number(value) > MAX_ID) {
@@ -22,9 +28,7 @@ export function parseText(
   if (text.length < min || text.length > max) {
     throw badUserInput(`Invalid ${field}: expected ${min}-${max} characters, got ${text.length}`, { field });
   }
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  const forbidden = multiline ? /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/ : /[\u0000-\u001f\u007f]/;
-  if (forbidden.test(text)) {
+  if ((multiline ? CONTROL_EXCEPT_NEWLINES : CONTROL).test(text)) {
     throw badUserInput(`Invalid ${field}: control characters are not allowed`, { field });
   }
   return text;

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { loadConfig, type Config } from '../../src/config/config';
-import { openDatabase, type Database } from '../../src/db/database';
+import { openDatabase, type Database, type DatabaseOptions } from '../../src/db/database';
 import { migrate } from '../../src/db/migrate';
 
 export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -40,10 +40,11 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
 export async function openMigratedDatabase(
   label: string,
   env: Record<string, string> = {},
+  options: DatabaseOptions = {},
 ): Promise<{ testDb: TestDatabase; db: Database; config: Config; close(): Promise<void> }> {
   const testDb = await createTestDatabase(label);
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: testDb.url, ...env });
-  const db = await openDatabase(config.database);
+  const db = await openDatabase(config.database, options);
   await migrate(db.sessions);
   return {
     testDb,

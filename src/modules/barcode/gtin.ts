@@ -59,7 +59,7 @@ export function normalizeCode(raw: string, symbology?: Symbology | null): Normal
   const normalized = inferFromCode(code);
   if (symbology && symbology !== normalized.symbology && !(symbology === 'OTHER' && !normalized.gtin)) {
     throw new InvalidCodeError(
-      `Barcode '${code}' does not match symbology ${symbology}: a ${describe(normalized)} is ${normalized.symbology}`,
+      `Barcode '${code}' does not match symbology ${symbology}: ${describe(normalized)} is ${normalized.symbology}`,
     );
   }
   return symbology ? { ...normalized, symbology } : normalized;
@@ -78,7 +78,9 @@ function inferFromCode(code: string): NormalizedCode {
 }
 
 function describe(normalized: NormalizedCode): string {
-  return normalized.gtin ? `${normalized.code.length}-digit GTIN` : 'code that is not a GTIN';
+  return normalized.gtin
+    ? `${normalized.code.length === 8 ? 'an' : 'a'} ${normalized.code.length}-digit GTIN`
+    : 'a code that is not a GTIN';
 }
 
 /** Shows control and non-ASCII characters as \u escapes so error messages stay readable and safe. */

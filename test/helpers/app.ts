@@ -1,0 +1,66 @@
+// Starts the real app on a free loopback port over a fresh migrated database, and speaks GraphQL
+// to it over HTTP like a frontend would.
+import { createApp, type App } from '../../src/app';
+import type { Database } from '../../src/db/database';
+import { createLogger } from '../../src/logger';
+import { openMigratedDatabase } from './database';
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestApp {
+  readonly url: string;
+  readonly db: Database;
+  /** Every SQL statement Prisma sent since start (or the last clear), from Prisma's query events. */
+  readonly queries: string[];
+  /** POST /graphql; sends the write token unless `token` is given (null sends none). */
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string | null },
+  ): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(label: string, env: Record<string, string> = {}): Promise<TestApp> {
+  const queries: string[] = [];
+  const opened = await openMigratedDatabase(
+    label,
+    { HOST: '127.0.0.1', PORT: '0', API_TOKEN: TEST_TOKEN, ...env },
+    { onQuery: (sql) => queries.push(sql) },
+  );
+  const app: App = createApp(opened.config, {
+    db: opened.db,
+    logger: createLogger({ logLevel: (process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent' }),
+  });
+  const { url } = await app.start();
+  return {
+    url,
+    db: opened.db,
+    queries,
+    async gql(query, variables, options = {}) {
+      const token = options.token === undefined ? TEST_TOKEN : options.token;
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token !== null && { authorization: `Bearer ${token}` }),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, ...((await response.json()) as object) };
+    },
+    async stop() {
+      await app.stop();
+      await opened.close();
+    },
+  };
+}
+
+/** The error codes of a response, in order. */
+export const codesOf = (response: GraphQLResponse) => (response.errors ?? []).map((e) => e.extensions?.code);
