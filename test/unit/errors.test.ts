@@ -6,7 +6,7 @@ import { AppError, ERROR_CODES, badUserInput, unauthenticated } from '../../src/
 it('README lists exactly the codes of the catalogue', () => {
   const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('### Errors'), readme.indexOf('### Auth'));
-  const documented = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+  const documented = [...section.matchAll(/^\| `([A-Z_]+)` *\|/gm)].map((m) => m[1]);
   expect(documented.sort()).toEqual(Object.keys(ERROR_CODES).sort());
 });
 
