@@ -4,6 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config';
 import { redactUrl } from './config/config';
+import { createCache, type Cache } from './cache/createCache';
+import { withCacheInvalidation } from './cache/invalidation';
+import { CacheStats } from './cache/stats';
 import { openDatabase, type Database } from './db/database';
 import { seedDemoData } from './db/demoData';
 import { migrate, pendingMigrations } from './db/migrate';
@@ -23,6 +26,8 @@ export interface AppDeps {
   /** An open database to use instead of opening the configured one (tests). Not closed by stop(). */
   readonly db?: Database;
   readonly logger?: Logger;
+  /** Also export process metrics (CPU, memory, event loop) on /metrics; main sets it, tests do not. */
+  readonly processMetrics?: boolean;
 }
 
 export interface RunningApp {
@@ -30,6 +35,9 @@ export interface RunningApp {
   readonly url: string;
   readonly port: number;
   readonly db: Database;
+  readonly cache: Cache;
+  /** The client every write goes through (with cache invalidation). */
+  readonly writes: Database['prisma'];
 }
 
 export interface App {
@@ -46,6 +54,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   let httpServer: Server | undefined;
   let db: Database | undefined;
   let stopApollo: (() => Promise<void>) | undefined;
+  let cache: Cache | undefined;
 
   return {
     async start() {
@@ -54,12 +63,24 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       if (!config.apiTokens)
         logger.warn('API_TOKEN is not set: writes are open to anyone (development only)');
 
+      const prisma = db.prisma;
+      const activeCache = createCache(
+        config.cache,
+        prisma,
+        logger,
+        new CacheStats({ processMetrics: deps.processMetrics }),
+      );
+      cache = activeCache;
+      await activeCache.cache.start();
+      // Every write goes through this client, so every write invalidates what it changed.
+      const writes = withCacheInvalidation(prisma, activeCache.keys, (keys) =>
+        activeCache.cache.invalidate(keys),
+      );
       const services: Services = {
-        barcodes: new BarcodeService(db.prisma),
-        products: new ProductService(db.prisma),
+        barcodes: new BarcodeService(writes),
+        products: new ProductService(writes),
       };
       const canWrite = createWriteCheck(config.apiTokens);
-      const prisma = db.prisma;
       httpServer = createServer();
       const apollo = createApolloServer(config, logger, httpServer);
       await apollo.start();
@@ -69,13 +90,16 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         logger,
         maxBodyBytes: config.maxBodyBytes,
         context: (authorization): Context => ({
-          loaders: createLoaders(prisma),
+          loaders: createLoaders(prisma, activeCache),
           services,
+          cache: activeCache,
           canWrite: canWrite(authorization),
         }),
         checkDatabase: async () => {
           await prisma.$queryRaw`SELECT 1`;
         },
+        cacheStatus: () => activeCache.cache.status(),
+        metrics: activeCache.stats.registry,
       });
       httpServer.on('request', app);
       await new Promise<void>((resolve, reject) => {
@@ -97,13 +121,14 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           ? `🚀 Server ready: open ${url} for Apollo Sandbox`
           : `🚀 Server ready at ${url}`,
       );
-      return { url, port, db };
+      return { url, port, db, cache: activeCache, writes };
     },
 
     async stop() {
       // apollo.stop() drains the HTTP server (stops accepting, waits for in-flight requests).
       await stopApollo?.();
       if (httpServer?.listening) await new Promise((resolve) => httpServer!.close(resolve));
+      await cache?.cache.stop();
       if (!deps.db) await db?.close();
     },
   };

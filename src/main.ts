@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
-  const app = createApp(config, { logger });
+  const app = createApp(config, { logger, processMetrics: true });
   try {
     await app.start();
   } catch (error) {

@@ -13,7 +13,16 @@ export const DEFAULTS = {
   DATABASE_TIMEOUT_MS: 5000,
   MAX_BODY_BYTES: 1_000_000,
   SHUTDOWN_TIMEOUT_MS: 10_000,
+  CACHE_FALLBACK: 'database',
+  CACHE_PREFIX: 'barcode-cache',
+  CACHE_TTL_SECONDS: 3600,
+  CACHE_NEGATIVE_TTL_SECONDS: 60,
+  CACHE_TIMEOUT_MS: 250,
+  CACHE_PROBE_INTERVAL_MS: 1000,
 } as const;
+
+export type CacheBackendName = 'redis' | 'database' | 'memory' | 'none';
+export type FallbackName = Exclude<CacheBackendName, 'redis'>;
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -43,6 +52,26 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** On SIGTERM/SIGINT, how long in-flight requests may take before their connections are cut. @default 10000 */
   readonly shutdownTimeoutMs: number;
+  readonly cache: CacheConfig;
+}
+
+export interface CacheConfig {
+  /** What serves first: CACHE_BACKEND, else redis when REDIS_URL is set, else the fallback. */
+  readonly primary: CacheBackendName;
+  /** REDIS_URL (redis:// or rediss:// for TLS), null when unset. */
+  readonly redisUrl: string | null;
+  /** What serves while Redis is unreachable (and when REDIS_URL is unset). @default 'database' */
+  readonly fallback: FallbackName;
+  /** Every key starts with `${prefix}:`. @default 'barcode-cache' */
+  readonly prefix: string;
+  /** Lifetime of cached rows, ±10% jitter. @default 3600 */
+  readonly ttlSeconds: number;
+  /** Lifetime of "unknown code" entries. @default 60 */
+  readonly negativeTtlSeconds: number;
+  /** A Redis command not answered in this time fails and opens the circuit breaker. @default 250 */
+  readonly timeoutMs: number;
+  /** While the breaker is open, how often Redis is probed in the background. @default 1000 */
+  readonly probeIntervalMs: number;
 }
 
 const booleanText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -76,10 +105,24 @@ const schema = z.object({
   GRAPHQL_INTROSPECTION: booleanText.optional(),
   MAX_BODY_BYTES: integerText(1024, 100_000_000).default(DEFAULTS.MAX_BODY_BYTES),
   SHUTDOWN_TIMEOUT_MS: integerText(0, 600_000).default(DEFAULTS.SHUTDOWN_TIMEOUT_MS),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+    .optional(),
+  CACHE_BACKEND: z.enum(['redis', 'database', 'memory', 'none']).optional(),
+  CACHE_FALLBACK: z.enum(['database', 'memory', 'none']).default(DEFAULTS.CACHE_FALLBACK),
+  CACHE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1-64 letters, digits, _ . or -')
+    .default(DEFAULTS.CACHE_PREFIX),
+  CACHE_TTL_SECONDS: integerText(1, 30 * 86400).default(DEFAULTS.CACHE_TTL_SECONDS),
+  CACHE_NEGATIVE_TTL_SECONDS: integerText(1, 86400).default(DEFAULTS.CACHE_NEGATIVE_TTL_SECONDS),
+  CACHE_TIMEOUT_MS: integerText(1, 60_000).default(DEFAULTS.CACHE_TIMEOUT_MS),
+  CACHE_PROBE_INTERVAL_MS: integerText(50, 600_000).default(DEFAULTS.CACHE_PROBE_INTERVAL_MS),
 });
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARIABLES = new Set(['API_TOKEN', 'DATABASE_URL']);
+const SECRET_VARIABLES = new Set(['API_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -102,6 +145,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       'Invalid API_TOKEN: required when NODE_ENV=production (writes would be open to anyone); set one or more comma-separated tokens',
     );
   }
+  if (present.CACHE_BACKEND === 'redis' && !present.REDIS_URL) {
+    problems.add('Invalid CACHE_BACKEND: redis needs REDIS_URL, got REDIS_URL unset');
+  }
   if (!parsed.success || problems.size) throw new ConfigError([...problems].join('\n'));
   const e = parsed.data;
   const config: Config = {
@@ -121,6 +167,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    cache: {
+      primary: e.CACHE_BACKEND ?? (e.REDIS_URL ? 'redis' : e.CACHE_FALLBACK),
+      redisUrl: e.REDIS_URL ?? null,
+      fallback: e.CACHE_FALLBACK,
+      prefix: e.CACHE_PREFIX,
+      ttlSeconds: e.CACHE_TTL_SECONDS,
+      negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
+      timeoutMs: e.CACHE_TIMEOUT_MS,
+      probeIntervalMs: e.CACHE_PROBE_INTERVAL_MS,
+    },
   };
   return deepFreeze(config);
 }

@@ -1,5 +1,6 @@
 // The per-request context: parsed headers and fresh loaders, no I/O. (Apollo fails the whole
 // request when the context function throws, so nothing here may touch the network.)
+import type { Cache } from '../cache/createCache';
 import type { BarcodeService } from '../modules/barcode/service';
 import type { ProductService } from '../modules/product/service';
 import type { Loaders } from './loaders';
@@ -12,6 +13,7 @@ export interface Services {
 export interface Context {
   readonly loaders: Loaders;
   readonly services: Services;
+  readonly cache: Cache;
   /** Whether the request carried a valid write token (or writes are open because API_TOKEN is unset). */
   readonly canWrite: boolean;
 }

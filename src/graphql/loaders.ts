@@ -2,6 +2,8 @@
 // never above it: a loader shared across requests would serve stale rows forever and mix callers.
 // Each batch function returns one slot per key, in key order (null or [] for "not found").
 import DataLoader from 'dataloader';
+import { cachedBatch, rowCodec } from '../cache/cachedBatch';
+import type { Cache } from '../cache/createCache';
 import type { Prisma as DbClient } from '../db/database';
 import type { Barcode as BarcodeRow, Product as ProductRow } from '../generated/prisma/client';
 
@@ -14,13 +16,89 @@ export interface Loaders {
   readonly productById: DataLoader<number, ProductRow | null>;
 }
 
-export function createLoaders(prisma: DbClient): Loaders {
+/**
+ * A cached barcode embeds its product, so a warm lookup of barcodes with their products is one
+ * cache round trip; a product write therefore invalidates its barcodes' entries too.
+ */
+interface BarcodeEntry {
+  readonly barcode: BarcodeRow;
+  readonly product: ProductRow;
+}
+
+const productCodec = rowCodec<ProductRow>();
+const barcodeEntryCodec = {
+  encode: (entry: BarcodeEntry) => JSON.stringify(entry),
+  decode: (text: string): BarcodeEntry => {
+    const entry = JSON.parse(text) as BarcodeEntry;
+    for (const row of [entry.barcode, entry.product]) {
+      row.createdAt = new Date(row.createdAt);
+      row.updatedAt = new Date(row.updatedAt);
+    }
+    return entry;
+  },
+};
+
+/**
+ * Barcode-by-key and product-by-id go through the cache when there is one (one cache read, one
+ * query for the misses, one fill per batch); barcodes-by-product always reads the database.
+ */
+export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
+  const loadBarcodes = async (keys: readonly string[]) =>
+    alignOne(keys, await prisma.barcode.findMany({ where: { key: { in: [...keys] } } }), (b) => b.key);
+  const loadProducts = async (ids: readonly number[]) =>
+    alignOne(ids, await prisma.product.findMany({ where: { id: { in: [...ids] } } }), (p) => p.id);
+
+  const productById = new DataLoader<number, ProductRow | null>(
+    cache
+      ? cachedBatch({
+          entity: 'product',
+          ...cacheOptions(cache),
+          ...productCodec,
+          cacheKey: cache.keys.product,
+          load: loadProducts,
+        })
+      : loadProducts,
+    { name: 'productById', maxBatchSize: MAX_BATCH_SIZE },
+  );
+
+  const barcodeByKey = new DataLoader<string, BarcodeRow | null>(
+    cache
+      ? async (keys) => {
+          const entries = await cachedBarcodeEntries!(keys);
+          return entries.map((entry) => {
+            if (!entry) return null;
+            productById.prime(entry.product.id, entry.product);
+            return entry.barcode;
+          });
+        }
+      : loadBarcodes,
+    { name: 'barcodeByKey', maxBatchSize: MAX_BATCH_SIZE },
+  );
+  const cachedBarcodeEntries =
+    cache &&
+    cachedBatch<string, BarcodeEntry>({
+      entity: 'barcode',
+      ...cacheOptions(cache),
+      ...barcodeEntryCodec,
+      cacheKey: cache.keys.barcode,
+      // Misses: one barcode query, then their products through productById (cached itself).
+      load: async (keys) => {
+        const barcodes = await loadBarcodes(keys);
+        const products = await productById.loadMany(
+          barcodes.filter((b) => b !== null).map((b) => b.productId),
+        );
+        const byId = new Map(
+          products.filter((p): p is ProductRow => p !== null && !(p instanceof Error)).map((p) => [p.id, p]),
+        );
+        return barcodes.map((barcode) => {
+          const product = barcode && byId.get(barcode.productId);
+          return barcode && product ? { barcode, product } : null;
+        });
+      },
+    });
+
   return {
-    barcodeByKey: new DataLoader(
-      async (keys: readonly string[]) =>
-        alignOne(keys, await prisma.barcode.findMany({ where: { key: { in: [...keys] } } }), (b) => b.key),
-      { name: 'barcodeByKey', maxBatchSize: MAX_BATCH_SIZE },
-    ),
+    barcodeByKey,
     barcodesByProductId: new DataLoader(
       async (ids: readonly number[]) =>
         alignMany(
@@ -30,11 +108,16 @@ export function createLoaders(prisma: DbClient): Loaders {
         ),
       { name: 'barcodesByProductId', maxBatchSize: MAX_BATCH_SIZE },
     ),
-    productById: new DataLoader(
-      async (ids: readonly number[]) =>
-        alignOne(ids, await prisma.product.findMany({ where: { id: { in: [...ids] } } }), (p) => p.id),
-      { name: 'productById', maxBatchSize: MAX_BATCH_SIZE },
-    ),
+    productById,
+  };
+}
+
+function cacheOptions(cache: Cache) {
+  return {
+    cache: cache.cache,
+    stats: cache.stats,
+    ttlSeconds: cache.config.ttlSeconds,
+    negativeTtlSeconds: cache.config.negativeTtlSeconds,
   };
 }
 

@@ -5,12 +5,14 @@ import path from 'node:path';
 import { DateTimeResolver, NonNegativeIntResolver } from 'graphql-scalars';
 import type { Resolvers } from '../generated/graphql';
 import { barcodeResolvers } from '../modules/barcode/resolvers';
+import { cacheStatsResolvers } from '../modules/cacheStats/resolvers';
 import { productResolvers } from '../modules/product/resolvers';
 
 const SDL_FILES = [
   'graphql/base.graphql',
   'modules/barcode/barcode.graphql',
   'modules/product/product.graphql',
+  'modules/cacheStats/cacheStats.graphql',
 ];
 
 export function loadTypeDefs(): string[] {
@@ -21,4 +23,5 @@ export const resolvers: Resolvers[] = [
   { DateTime: DateTimeResolver, NonNegativeInt: NonNegativeIntResolver },
   barcodeResolvers,
   productResolvers,
+  cacheStatsResolvers,
 ];

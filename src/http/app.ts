@@ -4,6 +4,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { ApolloServer } from '@apollo/server';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Registry } from 'prom-client';
 import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
 
@@ -15,6 +16,9 @@ export interface HttpDeps {
   readonly context: (authorization: string | undefined) => Context;
   /** Throws when the database cannot answer. */
   readonly checkDatabase: () => Promise<void>;
+  readonly cacheStatus: () => { backend: string; degraded: boolean };
+  /** Prometheus registry served on /metrics. */
+  readonly metrics: Registry;
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -24,13 +28,18 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    const { backend, degraded } = deps.cacheStatus();
+    const cache = { backend, degraded };
     try {
       await deps.checkDatabase();
-      res.json({ status: 'ready', database: 'up' });
+      res.json({ status: 'ready', database: 'up', cache });
     } catch (error) {
       deps.logger.warn({ err: error }, 'readiness check failed: database unreachable');
-      res.status(503).json({ status: 'unavailable', database: 'down' });
+      res.status(503).json({ status: 'unavailable', database: 'down', cache });
     }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
   app.use(
     '/graphql',

@@ -1,6 +1,6 @@
 // Starts the real app on a free loopback port over a fresh migrated database, and speaks GraphQL
 // to it over HTTP like a frontend would.
-import { createApp, type App } from '../../src/app';
+import { createApp, type App, type RunningApp } from '../../src/app';
 import type { Database } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
 import { openMigratedDatabase } from './database';
@@ -16,6 +16,8 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export interface TestApp {
   readonly url: string;
   readonly db: Database;
+  /** The app's cache and its write client (every write through it invalidates the cache). */
+  readonly running: RunningApp;
   /** Every SQL statement Prisma sent since start (or the last clear), from Prisma's query events. */
   readonly queries: string[];
   /** POST /graphql; sends the write token unless `token` is given (null sends none). */
@@ -38,10 +40,12 @@ export async function startTestApp(label: string, env: Record<string, string> = 
     db: opened.db,
     logger: createLogger({ logLevel: (process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent' }),
   });
-  const { url } = await app.start();
+  const running = await app.start();
+  const { url } = running;
   return {
     url,
     db: opened.db,
+    running,
     queries,
     async gql(query, variables, options = {}) {
       const token = options.token === undefined ? TEST_TOKEN : options.token;

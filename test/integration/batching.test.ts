@@ -1,11 +1,12 @@
-// Per-request DataLoaders: however many fields, aliases and list items ask, each loader sends at
-// most one query per tick. Counted from Prisma's own query events, not from our code.
+// Per-request DataLoaders without a cache: however many fields, aliases and list items ask, each
+// loader sends at most one query per tick. Counted from Prisma's own query events, not from our
+// code. (The cached path is counted in cacheRead.test.ts.)
 import { startTestApp, type TestApp } from '../helpers/app';
 import { demoEan13, seedDemoData } from '../../src/db/demoData';
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp('batching');
+  app = await startTestApp('batching', { CACHE_BACKEND: 'none' });
   await seedDemoData(app.db.prisma, 60);
 });
 afterAll(() => app.stop());

@@ -27,7 +27,11 @@ describe('development server', () => {
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', database: 'up' });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      database: 'up',
+      cache: { backend: 'DATABASE', degraded: false },
+    });
   });
 
   it('answers malformed JSON and oversized bodies with JSON errors, not HTML', async () => {

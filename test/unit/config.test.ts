@@ -8,7 +8,13 @@ type Env = Record<string, string | undefined>;
 
 const TOKEN = 'test-token-0123456789';
 const OTHER_TOKEN = 'another-token-abcdefgh';
-const OPTIONAL_VARIABLES = ['DATABASE_URL', 'API_TOKEN', 'GRAPHQL_INTROSPECTION'] as const;
+const OPTIONAL_VARIABLES = [
+  'DATABASE_URL',
+  'API_TOKEN',
+  'GRAPHQL_INTROSPECTION',
+  'REDIS_URL',
+  'CACHE_BACKEND',
+] as const;
 const ALL_VARIABLES = [...Object.keys(DEFAULTS), ...OPTIONAL_VARIABLES];
 
 /** loadConfig's error, asserting it is a ConfigError. */
@@ -38,6 +44,16 @@ const EXPECTED_DEFAULTS: Config = {
   introspection: true,
   maxBodyBytes: 1_000_000,
   shutdownTimeoutMs: 10_000,
+  cache: {
+    primary: 'database',
+    redisUrl: null,
+    fallback: 'database',
+    prefix: 'barcode-cache',
+    ttlSeconds: 3600,
+    negativeTtlSeconds: 60,
+    timeoutMs: 250,
+    probeIntervalMs: 1000,
+  },
 };
 
 describe('loadConfig defaults', () => {

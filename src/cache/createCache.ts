@@ -1,0 +1,67 @@
+// Builds the cache the config describes: Redis behind the breaker when configured, and the
+// fallback (database, memory or none).
+import { redactUrl, type CacheConfig, type FallbackName } from '../config/config';
+import type { Prisma } from '../db/database';
+import type { Logger } from '../logger';
+import type { CacheBackend } from './backend';
+import { createDatabaseBackend } from './databaseBackend';
+import { createCacheKeys, type CacheKeys } from './keys';
+import { createMemoryBackend } from './memoryBackend';
+import { createRedisBackend } from './redisBackend';
+import { ResilientCache } from './resilientCache';
+import { CacheStats } from './stats';
+
+export interface Cache {
+  readonly cache: ResilientCache;
+  readonly keys: CacheKeys;
+  readonly stats: CacheStats;
+  readonly config: CacheConfig;
+}
+
+function createLocalBackend(name: FallbackName, prisma: Prisma): CacheBackend | null {
+  switch (name) {
+    case 'database':
+      return createDatabaseBackend(prisma);
+    case 'memory':
+      return createMemoryBackend();
+    case 'none':
+      return null;
+    default: {
+      const unreachable: never = name;
+      throw new Error(`unknown cache backend ${String(unreachable)}`);
+    }
+  }
+}
+
+export function createCache(
+  config: CacheConfig,
+  prisma: Prisma,
+  logger: Logger,
+  stats: CacheStats = new CacheStats(),
+): Cache {
+  const keys = createCacheKeys(config.prefix);
+  const useRedis = config.primary === 'redis' && config.redisUrl !== null;
+  const fallback = createLocalBackend(config.primary === 'redis' ? config.fallback : config.primary, prisma);
+  // The remote needs the cache's error listener before its first connection attempt.
+  let cache: ResilientCache | undefined;
+  const remote = useRedis
+    ? createRedisBackend({ url: config.redisUrl!, timeoutMs: config.timeoutMs }, (error) =>
+        cache?.onRemoteError(error),
+      )
+    : null;
+  cache = new ResilientCache({
+    remote,
+    fallback,
+    namespace: keys.namespace,
+    probeIntervalMs: config.probeIntervalMs,
+    stats,
+    logger: remote ? logger.child({ redis: redactUrl(config.redisUrl!) }) : logger,
+    remoteAbsentReason:
+      config.primary === 'redis'
+        ? undefined
+        : config.redisUrl
+          ? `CACHE_BACKEND=${config.primary}`
+          : 'REDIS_URL not set',
+  });
+  return { cache, keys, stats, config };
+}

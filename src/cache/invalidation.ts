@@ -1,0 +1,207 @@
+// The write path of the cache: a Prisma client extension that, for every write to Barcode or
+// Product (top-level or nested through the other model, cascades included), finds the cache keys
+// of every row it touches and invalidates them AFTER the write commits:
+// - outside a transaction, right after the statement (it autocommits), before the call resolves;
+// - inside `$transaction(...)`, collected and invalidated once the transaction commits; a
+//   rolled-back transaction invalidates nothing (nothing changed).
+// Prisma 7 has no commit hook and query extensions cannot tell whether they run in a transaction,
+// so the returned client wraps `$transaction` and marks its scope with AsyncLocalStorage.
+//
+// Keys are found before and after the write as needed: a barcode's old key (its code may change)
+// comes from a read before the write, in the same transaction when there is one; bulk writes are
+// narrowed to the ids that read found, so every row they change is a row whose key is known.
+// Known limit: two writers changing the SAME barcode's code concurrently outside a transaction can
+// leave the older code cached until its TTL; see README "Cache".
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Prisma as DbClient } from '../db/database';
+import type { CacheKeys } from './keys';
+
+type Args = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Reader = Pick<DbClient, 'barcode' | 'product'>;
+
+interface Scope {
+  readonly keys: Set<string>;
+  /** The transaction client, for reads that must see the transaction's own writes. */
+  readonly reader: Reader | null;
+}
+
+const WRITE_OPERATIONS = new Set([
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
+]);
+
+const asArray = <T>(value: T | T[] | undefined | null): T[] =>
+  value == null ? [] : Array.isArray(value) ? value : [value];
+
+/** The string a `key` field of write data sets, if any (`'x'` or `{ set: 'x' }`). */
+function keyIn(data: Args | undefined): string | undefined {
+  const value = data?.key;
+  if (typeof value === 'string') return value;
+  if (value && typeof value.set === 'string') return value.set;
+  return undefined;
+}
+
+export function withCacheInvalidation(
+  base: DbClient,
+  cacheKeys: CacheKeys,
+  invalidate: (keys: string[]) => Promise<void>,
+): DbClient {
+  const scope = new AsyncLocalStorage<Scope>();
+
+  /** Invalidates now, or at commit when inside a transaction. */
+  const settle = async (keys: Iterable<string>) => {
+    const current = scope.getStore();
+    if (current) {
+      for (const key of keys) current.keys.add(key);
+      return;
+    }
+    const list = [...new Set(keys)];
+    if (list.length) await invalidate(list);
+  };
+  const reader = (): Reader => scope.getStore()?.reader ?? base;
+
+  const barcodeKeysOfProducts = async (productIds: number[]) =>
+    productIds.length === 0
+      ? []
+      : (
+          await reader().barcode.findMany({ where: { productId: { in: productIds } }, select: { key: true } })
+        ).map((b) => cacheKeys.barcode(b.key));
+
+  const extended = base.$extends({
+    name: 'cache-invalidation',
+    query: {
+      barcode: {
+        async $allOperations({ operation, args, query }) {
+          if (!WRITE_OPERATIONS.has(operation)) return query(args);
+          const a = args as Args;
+          const keys: string[] = [];
+          const productIds: number[] = [];
+          let effectiveArgs = a;
+          switch (operation) {
+            case 'update':
+            case 'upsert': {
+              if (a.where?.key) keys.push(a.where.key);
+              else if (
+                keyIn(operation === 'update' ? a.data : a.update) !== undefined ||
+                operation === 'upsert'
+              ) {
+                const before = await reader().barcode.findUnique({ where: a.where, select: { key: true } });
+                if (before) keys.push(before.key);
+              }
+              break;
+            }
+            case 'updateMany':
+            case 'updateManyAndReturn':
+            case 'deleteMany': {
+              const before = await reader().barcode.findMany({
+                where: a.where,
+                select: { id: true, key: true },
+              });
+              keys.push(...before.map((b) => b.key));
+              effectiveArgs = {
+                ...a,
+                where: { AND: [a.where ?? {}, { id: { in: before.map((b) => b.id) } }] },
+              };
+              break;
+            }
+            case 'createMany':
+              keys.push(...asArray<Args>(a.data).map((d) => d.key));
+              break;
+          }
+          const result = await query(effectiveArgs);
+          for (const row of asArray<Args>(result as Args)) {
+            if (typeof row?.key === 'string') keys.push(row.key);
+            // A nested write to the product through the barcode changes the product row too.
+            if (a.data?.product && typeof row?.productId === 'number') productIds.push(row.productId);
+          }
+          const newKey = keyIn(a.data);
+          if (newKey !== undefined) keys.push(newKey);
+          await settle([...keys.map(cacheKeys.barcode), ...productIds.map(cacheKeys.product)]);
+          return result;
+        },
+      },
+      product: {
+        async $allOperations({ operation, args, query }) {
+          if (!WRITE_OPERATIONS.has(operation)) return query(args);
+          const a = args as Args;
+          const keys: string[] = [];
+          let effectiveArgs = a;
+          const touchesBarcodes = Boolean(a.data?.barcodes ?? a.update?.barcodes ?? a.create?.barcodes);
+          switch (operation) {
+            case 'update':
+            case 'upsert':
+            case 'delete': {
+              // Before: the barcodes a nested write may remove or re-key, or the delete cascades to.
+              if (operation === 'delete' || touchesBarcodes) {
+                const before = await reader().product.findUnique({ where: a.where, select: { id: true } });
+                if (before) keys.push(...(await barcodeKeysOfProducts([before.id])));
+              }
+              break;
+            }
+            case 'updateMany':
+            case 'updateManyAndReturn':
+            case 'deleteMany': {
+              const before = await reader().product.findMany({ where: a.where, select: { id: true } });
+              const ids = before.map((p) => p.id);
+              keys.push(...ids.map(cacheKeys.product));
+              // Cached barcodes embed their product: changing or deleting products invalidates them too.
+              keys.push(...(await barcodeKeysOfProducts(ids)));
+              effectiveArgs = { ...a, where: { AND: [a.where ?? {}, { id: { in: ids } }] } };
+              break;
+            }
+          }
+          const result = await query(effectiveArgs);
+          const rows = asArray<Args>(result as Args).filter((row) => typeof row?.id === 'number');
+          keys.push(...rows.map((row) => cacheKeys.product(row.id)));
+          if (operation === 'createMany') {
+            // createMany returns a count: find the new ids (a negative entry may be cached for them) by sku.
+            const skus = asArray<Args>(a.data).map((d) => d.sku);
+            const created = await reader().product.findMany({
+              where: { sku: { in: skus } },
+              select: { id: true },
+            });
+            keys.push(...created.map((p) => cacheKeys.product(p.id)));
+          }
+          // After: the barcodes a nested write created, connected or re-keyed, and (since cached
+          // barcodes embed their product) every barcode of an updated product.
+          if (touchesBarcodes || operation === 'update' || operation === 'upsert') {
+            keys.push(...(await barcodeKeysOfProducts(rows.map((row) => row.id))));
+          }
+          await settle(keys);
+          return result;
+        },
+      },
+    },
+  });
+
+  type Transaction = DbClient['$transaction'];
+  const transaction = (async (arg: unknown, options?: unknown) => {
+    const keys = new Set<string>();
+    const result =
+      typeof arg === 'function'
+        ? await extended.$transaction(
+            (tx) =>
+              scope.run({ keys, reader: tx as unknown as Reader }, () =>
+                (arg as (tx: unknown) => Promise<unknown>)(tx),
+              ),
+            options as never,
+          )
+        : await scope.run({ keys, reader: null }, () =>
+            extended.$transaction(arg as never, options as never),
+          );
+    // Only reached when the transaction committed.
+    if (keys.size) await invalidate([...keys]);
+    return result;
+  }) as Transaction;
+
+  return new Proxy(extended, {
+    get: (target, property) => (property === '$transaction' ? transaction : Reflect.get(target, property)),
+  }) as unknown as DbClient;
+}

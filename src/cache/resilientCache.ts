@@ -1,0 +1,266 @@
+// The one guarded path to the cache. Redis (the "remote" backend) sits behind a circuit breaker:
+// the first failed command switches every request to the fallback at once (nobody waits for a
+// Redis timeout twice), a background probe pings Redis, and when it answers, the keys whose
+// invalidation could not reach it are deleted (or the whole namespace cleared) before Redis
+// serves again, so no entry that missed an invalidation is ever read. The fallback (database or
+// memory backend) is invalidated on every write too, so it is coherent whenever it takes over.
+import type { Logger } from '../logger';
+import type { CacheBackend, LeasedFill, LeasedRead } from './backend';
+import type { ActiveBackend, CacheStats } from './stats';
+
+export type CacheState =
+  | { readonly kind: 'primary' }
+  | { readonly kind: 'fallback'; readonly reason: string; readonly since: number }
+  | { readonly kind: 'recovering'; readonly since: number };
+
+/** Beyond this many keys that missed an invalidation, recovery clears the whole namespace instead. */
+export const MAX_TRACKED_MISSED_KEYS = 10_000;
+
+export interface CacheRead {
+  readonly slots: LeasedRead[];
+  /** Where the leases came from; fills go back there (or nowhere if null). */
+  readonly source: CacheBackend | null;
+}
+
+export interface ResilientCacheOptions {
+  /** Redis, or null when REDIS_URL is unset or another backend is forced. */
+  readonly remote: CacheBackend | null;
+  /** The database or memory backend, or null for none. */
+  readonly fallback: CacheBackend | null;
+  readonly namespace: string;
+  readonly probeIntervalMs: number;
+  readonly stats: CacheStats;
+  readonly logger: Logger;
+  /** Why the remote is not configured, for the start-up line ("REDIS_URL not set"). */
+  readonly remoteAbsentReason?: string;
+}
+
+const DISPLAY_NAMES: Record<string, string> = {
+  redis: 'External Redis Cache',
+  database: 'Database Cache',
+  memory: 'In-Memory Cache',
+};
+
+export class ResilientCache {
+  private state: CacheState = { kind: 'primary' };
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly missedKeys = new Set<string>();
+  private missedAll = false;
+  private lastRemoteError: string | undefined;
+
+  constructor(private readonly options: ResilientCacheOptions) {}
+
+  /** The error listener to give the remote client: remembers why it failed, for the log line. */
+  readonly onRemoteError = (error: Error) => {
+    this.lastRemoteError = describeError(error);
+  };
+
+  /** Checks the remote once and logs exactly one line naming the backend in use. */
+  async start(): Promise<void> {
+    const { remote, logger } = this.options;
+    if (!remote) {
+      this.state = { kind: 'primary' };
+      this.publish();
+      const reason = this.options.remoteAbsentReason ?? 'REDIS_URL not set';
+      if (this.options.fallback)
+        logger.warn({ cache: this.options.fallback.name }, `⚠️ ${reason}: using ${this.fallbackName()}`);
+      else logger.warn({ cache: 'none' }, `⚠️ ${reason}: caching is off`);
+      return;
+    }
+    try {
+      await remote.ping();
+      this.state = { kind: 'primary' };
+      this.publish();
+      logger.info({ cache: 'redis' }, '✅ Using External Redis Cache (BEST PERFORMANCE)');
+    } catch (error) {
+      const reason = this.lastRemoteError ?? describeError(error);
+      this.enterFallback(reason);
+      logger.warn(
+        { cache: 'redis', reason },
+        `⚠️ Redis unreachable (${reason}): using ${this.fallbackName()} fallback`,
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+    await this.options.remote?.close();
+    await this.options.fallback?.close();
+  }
+
+  status(): { backend: ActiveBackend; degraded: boolean; state: CacheState } {
+    const serving = this.serving();
+    return {
+      backend: (serving?.name.toUpperCase() ?? 'NONE') as ActiveBackend,
+      degraded: this.options.remote !== null && this.state.kind !== 'primary',
+      state: this.state,
+    };
+  }
+
+  async read(keys: readonly string[]): Promise<CacheRead> {
+    const { remote, fallback } = this.options;
+    if (remote && this.state.kind === 'primary') {
+      try {
+        return { slots: await remote.readLeased(keys), source: remote };
+      } catch (error) {
+        this.remoteFailed('read', error);
+      }
+    }
+    if (!fallback) return { slots: keys.map(() => ({ lease: null })), source: null };
+    try {
+      return { slots: await fallback.readLeased(keys), source: fallback };
+    } catch (error) {
+      this.fallbackFailed('read', error);
+      return { slots: keys.map(() => ({ lease: null })), source: null };
+    }
+  }
+
+  async fill(source: CacheBackend | null, fills: readonly LeasedFill[]): Promise<void> {
+    if (!source || fills.length === 0) return;
+    if (source === this.options.remote && this.state.kind !== 'primary') return;
+    try {
+      await source.fillLeased(fills);
+    } catch (error) {
+      if (source === this.options.remote) this.remoteFailed('fill', error);
+      else this.fallbackFailed('fill', error);
+    }
+  }
+
+  /**
+   * Deletes the keys everywhere they may be cached. Resolves once done (a mutation answers only
+   * after this); a Redis failure is counted, logged, opens the breaker and records the keys for
+   * recovery, so an invalidation is never silently lost.
+   */
+  async invalidate(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const { remote, fallback } = this.options;
+    const remoteDone = (async () => {
+      if (!remote) return;
+      if (this.state.kind !== 'primary') return this.recordMissed(keys);
+      try {
+        await remote.delete(keys);
+      } catch (error) {
+        this.remoteFailed('invalidate', error);
+        this.recordMissed(keys);
+      }
+    })();
+    const fallbackDone = (async () => {
+      if (!fallback) return;
+      try {
+        await fallback.delete(keys);
+      } catch (error) {
+        this.fallbackFailed('invalidate', error);
+      }
+    })();
+    await Promise.all([remoteDone, fallbackDone]);
+  }
+
+  /** Removes everything under the namespace from every backend; returns how many keys. */
+  async clear(): Promise<number> {
+    const backends = [this.options.remote, this.options.fallback].filter(
+      (b): b is CacheBackend => b !== null,
+    );
+    const counts = await Promise.all(backends.map((b) => b.clear(this.options.namespace)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private serving(): CacheBackend | null {
+    return this.options.remote && this.state.kind === 'primary' ? this.options.remote : this.options.fallback;
+  }
+
+  private fallbackName(): string {
+    return this.options.fallback ? DISPLAY_NAMES[this.options.fallback.name]! : 'no cache';
+  }
+
+  private publish(): void {
+    const { backend, degraded } = this.status();
+    this.options.stats.activeBackend(backend, degraded);
+  }
+
+  private recordMissed(keys: readonly string[]): void {
+    this.options.stats.missedInvalidations(keys.length);
+    if (this.missedAll) return;
+    for (const key of keys) this.missedKeys.add(key);
+    if (this.missedKeys.size > MAX_TRACKED_MISSED_KEYS) {
+      this.missedAll = true;
+      this.missedKeys.clear();
+    }
+  }
+
+  private remoteFailed(operation: string, error: unknown): void {
+    this.options.stats.error('redis', operation);
+    if (this.state.kind !== 'primary') return;
+    const reason = describeError(error);
+    this.enterFallback(reason);
+    this.options.logger.warn(
+      { cache: 'redis', operation, reason },
+      `⚠️ Redis failed (${reason}): switching to ${this.fallbackName()} until it answers again`,
+    );
+  }
+
+  private fallbackFailed(operation: string, error: unknown): void {
+    this.options.stats.error(this.options.fallback?.name ?? 'none', operation);
+    this.options.logger.warn({ err: error, operation }, `${this.fallbackName()} failed`);
+  }
+
+  private enterFallback(reason: string): void {
+    this.state = { kind: 'fallback', reason, since: Date.now() };
+    this.publish();
+    if (!this.probeTimer) {
+      this.probeTimer = setInterval(() => void this.probe(), this.options.probeIntervalMs);
+      this.probeTimer.unref();
+    }
+  }
+
+  /** One background check; on success, replays missed invalidations, then resumes Redis. */
+  private async probe(): Promise<void> {
+    const remote = this.options.remote;
+    if (!remote || this.state.kind !== 'fallback') return;
+    try {
+      await remote.ping();
+    } catch {
+      return;
+    }
+    const since = this.state.since;
+    this.state = { kind: 'recovering', since };
+    try {
+      // Invalidations that arrive while replaying are recorded too; loop until none are left.
+      let replayed = 0;
+      while (this.missedAll || this.missedKeys.size > 0) {
+        if (this.missedAll) {
+          this.missedAll = false;
+          this.missedKeys.clear();
+          try {
+            replayed += await remote.clear(this.options.namespace);
+          } catch (error) {
+            this.missedAll = true;
+            throw error;
+          }
+        } else {
+          const keys = [...this.missedKeys];
+          await remote.delete(keys);
+          for (const key of keys) this.missedKeys.delete(key);
+          replayed += keys.length;
+        }
+      }
+      clearInterval(this.probeTimer);
+      this.probeTimer = undefined;
+      this.state = { kind: 'primary' };
+      this.publish();
+      this.options.logger.info(
+        { cache: 'redis', downMs: Date.now() - since, replayedInvalidations: replayed },
+        '✅ Redis answers again: using External Redis Cache (BEST PERFORMANCE)',
+      );
+    } catch (error) {
+      // Still unhealthy: stay on the fallback, keep what is left to replay, probe again later.
+      this.state = { kind: 'fallback', reason: describeError(error), since };
+    }
+  }
+}
+
+/** A short reason for logs: the error's message without anything that looks like credentials. */
+export function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\/\/[^@\s/]*@/g, '//***@').slice(0, 200);
+}
