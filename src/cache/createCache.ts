@@ -42,14 +42,14 @@ export function createCache(
   const keys = createCacheKeys(config.prefix);
   const useRedis = config.primary === 'redis' && config.redisUrl !== null;
   const fallback = createLocalBackend(config.primary === 'redis' ? config.fallback : config.primary, prisma);
-  // The remote needs the cache's error listener before its first connection attempt.
-  let cache: ResilientCache | undefined;
+  // The listener runs only after this function returns (connection errors arrive asynchronously),
+  // when `cache` is initialised.
   const remote = useRedis
     ? createRedisBackend({ url: config.redisUrl!, timeoutMs: config.timeoutMs }, (error) =>
-        cache?.onRemoteError(error),
+        cache.onRemoteError(error),
       )
     : null;
-  cache = new ResilientCache({
+  const cache: ResilientCache = new ResilientCache({
     remote,
     fallback,
     namespace: keys.namespace,
