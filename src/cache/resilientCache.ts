@@ -165,7 +165,8 @@ export class ResilientCache {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  private serving(): CacheBackend | null {
+  /** The backend serving lookups now, or null when caching is off. */
+  serving(): CacheBackend | null {
     return this.options.remote && this.state.kind === 'primary' ? this.options.remote : this.options.fallback;
   }
 
@@ -261,6 +262,6 @@ export class ResilientCache {
 
 /** A short reason for logs: the error's message without anything that looks like credentials. */
 export function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = (error instanceof Error ? error.message : String(error)).replace(/^(\w*Error: )+/, '');
   return message.replace(/\/\/[^@\s/]*@/g, '//***@').slice(0, 200);
 }

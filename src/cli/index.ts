@@ -4,12 +4,18 @@ import 'dotenv/config';
 import { ConfigError, loadConfig } from '../config/config';
 import { openDatabase } from '../db/database';
 import type { CliDeps } from './deps';
+import * as cacheCheck from './cacheCheck';
+import * as cacheClear from './cacheClear';
+import * as cacheWarm from './cacheWarm';
 import * as migrate from './migrate';
 import * as seed from './seed';
 
 const COMMANDS: Record<string, (args: string[], deps: CliDeps) => Promise<number>> = {
   'db:migrate': migrate.run,
   'db:seed': seed.run,
+  'cache:check': cacheCheck.run,
+  'cache:warm': cacheWarm.run,
+  'cache:clear': cacheClear.run,
 };
 
 async function main(): Promise<number> {

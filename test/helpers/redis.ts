@@ -2,7 +2,7 @@
 // a private redis-server process on a free port for tests that kill, pause or restart it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,7 +44,39 @@ export interface RedisProcess {
   start(): Promise<void>;
   /** SIGKILL: the server vanishes without closing connections cleanly. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP: the server keeps its data and its clients' connections open but answers nothing
+   * (commands time out) until resume(). Resolves once the process is stopped.
+   */
+  pause(): Promise<void>;
+  /** SIGCONT after pause(): the server answers again, with everything it held. */
+  resume(): Promise<void>;
+  /** Resumes a paused server, then kills it and removes its directory. */
   stop(): Promise<void>;
+}
+
+/** The process state letter from /proc (Linux), or null where there is no /proc. */
+function processState(pid: number): string | null {
+  try {
+    // "pid (comm) S ...": the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+async function waitForProcessState(pid: number, wanted: (state: string) => boolean): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const state = processState(pid);
+    if (state === null) {
+      await new Promise((r) => setTimeout(r, 50));
+      return;
+    }
+    if (wanted(state)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`process ${pid} did not change state`);
 }
 
 /** A private redis-server on a free port; kill() and start() again reuse the port. */
@@ -52,6 +84,7 @@ export async function startRedisProcess(): Promise<RedisProcess> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'bc-redis-'));
   let child: ChildProcess | undefined;
+  let paused = false;
   const waitForPing = async () => {
     const client = new Redis({
       port,
@@ -96,7 +129,20 @@ export async function startRedisProcess(): Promise<RedisProcess> {
       child.kill('SIGKILL');
       await exited;
     },
+    async pause() {
+      if (!child || child.exitCode !== null || paused) return;
+      child.kill('SIGSTOP');
+      paused = true;
+      await waitForProcessState(child.pid!, (state) => state === 'T');
+    },
+    async resume() {
+      if (!child || child.exitCode !== null || !paused) return;
+      child.kill('SIGCONT');
+      paused = false;
+      await waitForProcessState(child.pid!, (state) => state !== 'T');
+    },
     async stop() {
+      await handle.resume();
       await handle.kill();
       rmSync(dir, { recursive: true, force: true });
     },
