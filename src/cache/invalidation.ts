@@ -48,6 +48,32 @@ function keyIn(data: Args | undefined): string | undefined {
   return undefined;
 }
 
+/**
+ * Makes sure the result has the fields invalidation needs, even when the caller's `select` or
+ * `omit` leaves them out, and removes them again from what the caller gets.
+ */
+function withFields(args: Args, fields: readonly string[]): { args: Args; strip: <T>(result: T) => T } {
+  const missing = args.select
+    ? fields.filter((f) => !args.select[f])
+    : args.omit
+      ? fields.filter((f) => args.omit[f])
+      : [];
+  if (missing.length === 0 || (!args.select && !args.omit)) return { args, strip: (result) => result };
+  const forced = Object.fromEntries(missing.map((f) => [f, true]));
+  const nextArgs = args.select
+    ? { ...args, select: { ...args.select, ...forced } }
+    : { ...args, omit: { ...args.omit, ...Object.fromEntries(missing.map((f) => [f, false])) } };
+  const stripRow = (row: unknown) => {
+    if (row && typeof row === 'object') for (const f of missing) delete (row as Args)[f];
+    return row;
+  };
+  return {
+    args: nextArgs,
+    strip: (result) =>
+      Array.isArray(result) ? (result.map(stripRow) as typeof result) : (stripRow(result) as typeof result),
+  };
+}
+
 export function withCacheInvalidation(
   base: DbClient,
   cacheKeys: CacheKeys,
@@ -67,6 +93,17 @@ export function withCacheInvalidation(
   };
   const reader = (): Reader => scope.getStore()?.reader ?? base;
 
+  /**
+   * A bulk write limited to the rows the read before it found, so every row it changes is a row
+   * whose key is known. Not in a batch `$transaction([...])`: there the read runs before the batch
+   * and misses rows that earlier writes of the batch create (and those writes recorded their keys).
+   */
+  const narrowToIds = (a: Args, ids: number[]): Args => {
+    const current = scope.getStore();
+    if (current && current.reader === null) return a;
+    return { ...a, where: { AND: [a.where ?? {}, { id: { in: ids } }] } };
+  };
+
   const barcodeKeysOfProducts = async (productIds: number[]) =>
     productIds.length === 0
       ? []
@@ -83,6 +120,8 @@ export function withCacheInvalidation(
           const a = args as Args;
           const keys: string[] = [];
           const productIds: number[] = [];
+          // A nested write to the product through the barcode changes the product row too.
+          const touchesProduct = Boolean(a.data?.product ?? a.update?.product ?? a.create?.product);
           let effectiveArgs = a;
           switch (operation) {
             case 'update':
@@ -105,26 +144,31 @@ export function withCacheInvalidation(
                 select: { id: true, key: true },
               });
               keys.push(...before.map((b) => b.key));
-              effectiveArgs = {
-                ...a,
-                where: { AND: [a.where ?? {}, { id: { in: before.map((b) => b.id) } }] },
-              };
+              effectiveArgs = narrowToIds(
+                a,
+                before.map((b) => b.id),
+              );
               break;
             }
             case 'createMany':
               keys.push(...asArray<Args>(a.data).map((d) => d.key));
               break;
           }
-          const result = await query(effectiveArgs);
+          const selected = withFields(effectiveArgs, ['key', 'productId']);
+          const result = await query(selected.args);
           for (const row of asArray<Args>(result as Args)) {
             if (typeof row?.key === 'string') keys.push(row.key);
-            // A nested write to the product through the barcode changes the product row too.
-            if (a.data?.product && typeof row?.productId === 'number') productIds.push(row.productId);
+            if (touchesProduct && typeof row?.productId === 'number') productIds.push(row.productId);
           }
           const newKey = keyIn(a.data);
           if (newKey !== undefined) keys.push(newKey);
-          await settle([...keys.map(cacheKeys.barcode), ...productIds.map(cacheKeys.product)]);
-          return result;
+          await settle([
+            ...keys.map(cacheKeys.barcode),
+            ...productIds.map(cacheKeys.product),
+            // Cached barcodes embed their product: a product changed through one barcode changes them all.
+            ...(await barcodeKeysOfProducts(productIds)),
+          ]);
+          return selected.strip(result);
         },
       },
       product: {
@@ -153,11 +197,12 @@ export function withCacheInvalidation(
               keys.push(...ids.map(cacheKeys.product));
               // Cached barcodes embed their product: changing or deleting products invalidates them too.
               keys.push(...(await barcodeKeysOfProducts(ids)));
-              effectiveArgs = { ...a, where: { AND: [a.where ?? {}, { id: { in: ids } }] } };
+              effectiveArgs = narrowToIds(a, ids);
               break;
             }
           }
-          const result = await query(effectiveArgs);
+          const selected = withFields(effectiveArgs, ['id']);
+          const result = await query(selected.args);
           const rows = asArray<Args>(result as Args).filter((row) => typeof row?.id === 'number');
           keys.push(...rows.map((row) => cacheKeys.product(row.id)));
           if (operation === 'createMany') {
@@ -175,24 +220,50 @@ export function withCacheInvalidation(
             keys.push(...(await barcodeKeysOfProducts(rows.map((row) => row.id))));
           }
           await settle(keys);
-          return result;
+          return selected.strip(result);
         },
       },
     },
   });
+
+  /**
+   * The transaction client with every model call run inside the transaction's scope, so only
+   * writes made through `tx` wait for the commit; a write through the outer client (which is not
+   * part of the transaction and commits on its own) is invalidated at once, as it should be.
+   * Prisma's query promises are lazy, so each call is started here, inside the scope.
+   */
+  const scoped = <T extends object>(tx: T, store: Scope): T =>
+    new Proxy(tx, {
+      get(target, property) {
+        const value = Reflect.get(target, property) as unknown;
+        if (property !== 'barcode' && property !== 'product') return value;
+        return new Proxy(value as object, {
+          get(delegate, method) {
+            const fn = Reflect.get(delegate, method) as unknown;
+            if (typeof fn !== 'function') return fn;
+            return (...callArgs: unknown[]) =>
+              scope.run(store, () => {
+                const pending = fn.apply(delegate, callArgs) as Promise<unknown>;
+                pending.then(
+                  () => {},
+                  () => {},
+                );
+                return pending;
+              });
+          },
+        });
+      },
+    });
 
   type Transaction = DbClient['$transaction'];
   const transaction = (async (arg: unknown, options?: unknown) => {
     const keys = new Set<string>();
     const result =
       typeof arg === 'function'
-        ? await extended.$transaction(
-            (tx) =>
-              scope.run({ keys, reader: tx as unknown as Reader }, () =>
-                (arg as (tx: unknown) => Promise<unknown>)(tx),
-              ),
-            options as never,
-          )
+        ? await extended.$transaction((tx) => {
+            const store: Scope = { keys, reader: tx as unknown as Reader };
+            return (arg as (tx: unknown) => Promise<unknown>)(scoped(tx, store));
+          }, options as never)
         : await scope.run({ keys, reader: null }, () =>
             extended.$transaction(arg as never, options as never),
           );

@@ -1,0 +1,120 @@
+// The cached read path, counted from the real servers: Redis's MONITOR feed on a private
+// redis-server (top-level commands only; what the scripts run inside is not a round trip), and
+// Prisma's query events for the database.
+import Redis from 'ioredis';
+import { demoEan13, seedDemoData } from '../../src/db/demoData';
+import { startTestApp, type TestApp } from '../helpers/app';
+import { startRedisProcess, type RedisProcess } from '../helpers/redis';
+
+let redisServer: RedisProcess;
+let redis: Redis;
+let app: TestApp;
+
+beforeAll(async () => {
+  redisServer = await startRedisProcess();
+  redis = new Redis(redisServer.url);
+  monitor = await new Redis(redisServer.url).monitor();
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (source !== 'lua') seen.push(args.join(' ').toLowerCase().slice(0, 40));
+  });
+  app = await startTestApp('cache_read', { REDIS_URL: redisServer.url, CACHE_PREFIX: 'read' });
+  await seedDemoData(app.db.prisma, 60);
+});
+afterAll(async () => {
+  await app.stop();
+  monitor.disconnect();
+  redis.disconnect();
+  await redisServer.stop();
+});
+
+let seen: string[] = [];
+let monitor: Redis;
+
+/** Top-level commands the server received since the last call, counted by name. */
+async function commandsSince(): Promise<Record<string, number>> {
+  await redis.ping('marker'); // MONITOR is asynchronous: wait for our own marker to arrive
+  for (let i = 0; i < 100 && !seen.some((c) => c === 'ping marker'); i++) await new Promise((r) => setTimeout(r, 10));
+  const counts: Record<string, number> = {};
+  for (const command of seen) {
+    if (command === 'ping marker') continue;
+    const name = command.split(' ')[0]!;
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  seen = [];
+  return counts;
+}
+
+async function measure(query: string, variables?: Record<string, unknown>) {
+  await commandsSince();
+  app.queries.length = 0;
+  const response = await app.gql(query, variables);
+  expect(response.errors).toBeUndefined();
+  const tables = app.queries.map((q) => /FROM "public"\."(\w+)"/.exec(q)?.[1] ?? q.slice(0, 30));
+  return { response, redis: await commandsSince(), tables };
+}
+
+const LIST = `query ($codes: [String!]!) { barcodes(codes: $codes) { code product { name } } }`;
+const codes = Array.from({ length: 50 }, (_, i) => demoEan13(i + 1));
+
+it('answers 50 cold codes with one cache read and one query per loader, then fills in one call each', async () => {
+  await measure(LIST, { codes: [demoEan13(60)] }); // loads both scripts into Redis (EVALSHA → NOSCRIPT → EVAL, once)
+  const cold = await measure(LIST, { codes });
+  expect((cold.response.data as { barcodes: unknown[] }).barcodes.filter(Boolean)).toHaveLength(50);
+  expect(cold.tables).toEqual(['barcodes', 'products']);
+  // barcode read, product read, product fill, barcode fill: one script call each.
+  expect(cold.redis).toEqual({ evalsha: 4 });
+});
+
+it('answers the same 50 codes warm with exactly one Redis command and no database query', async () => {
+  const warm = await measure(LIST, { codes });
+  expect(warm.tables).toEqual([]);
+  expect(warm.redis).toEqual({ evalsha: 1 });
+  expect((warm.response.data as { barcodes: { product: { name: string } }[] }).barcodes[0]!.product.name).toMatch(/#1$/);
+});
+
+it('merges aliases, duplicates and nested products of one request into the same single read', async () => {
+  const warm = await measure(`{
+    a: barcode(code: "${codes[0]}") { code product { sku } }
+    b: barcode(code: "0${codes[1]}") { code }
+    c: barcodes(codes: ["${codes[2]}", "${codes[0]}"]) { product { name } }
+  }`);
+  expect(warm.redis).toEqual({ evalsha: 1 });
+  expect(warm.tables).toEqual([]);
+});
+
+it('caches unknown codes as negative entries: the database is asked once', async () => {
+  const unknown = ['NOPE-1', 'NOPE-2'];
+  const first = await measure(LIST, { codes: unknown });
+  expect(first.tables).toEqual(['barcodes']);
+  expect(await redis.get('read:v1:barcode:NOPE-1')).toBe('~');
+  const ttl = await redis.ttl('read:v1:barcode:NOPE-1');
+  expect(ttl).toBeGreaterThanOrEqual(54); // 60 s ± 10%
+  expect(ttl).toBeLessThanOrEqual(66);
+  const second = await measure(LIST, { codes: unknown });
+  expect(second.tables).toEqual([]);
+  expect((second.response.data as { barcodes: unknown[] }).barcodes).toEqual([null, null]);
+});
+
+it('writes positive entries with the configured TTL ±10% and counts hits in cacheStats', async () => {
+  const ttl = await redis.ttl(`read:v1:barcode:0${codes[0]}`);
+  expect(ttl).toBeGreaterThanOrEqual(3240);
+  expect(ttl).toBeLessThanOrEqual(3960);
+  const stats = await app.gql<{ cacheStats: { backend: string; degraded: boolean; hits: number; misses: number; hitRate: number; dbQueries: number } }>(
+    '{ cacheStats { backend degraded hits misses hitRate dbQueries } }',
+  );
+  const s = stats.data!.cacheStats;
+  expect(s).toMatchObject({ backend: 'REDIS', degraded: false });
+  expect(s.hits).toBeGreaterThan(50);
+  expect(s.hitRate).toBeCloseTo(s.hits / (s.hits + s.misses), 5);
+  expect(s.dbQueries).toBe(5); // warm-up and cold list: barcodes + products each; unknown codes: barcodes
+  const metrics = await (await fetch(app.url.replace('/graphql', '/metrics'))).text();
+  expect(metrics).toMatch(/^cache_lookups_total\{entity="barcode",result="hit"\} \d+$/m);
+  expect(metrics).toMatch(/^cache_backend_active\{backend="REDIS"\} 1$/m);
+});
+
+it('splits a giant request into bounded cache reads', async () => {
+  const many = Array.from({ length: 1000 }, (_, i) => `BULK-${i}`);
+  await measure(LIST, { codes: many }); // cold: fills negative entries
+  const warm = await measure(LIST, { codes: many });
+  expect(warm.redis).toEqual({ evalsha: 2 }); // MAX_BATCH_SIZE 500
+});
