@@ -45,8 +45,14 @@ export function createCache(
   // The listener runs only after this function returns (connection errors arrive asynchronously),
   // when `cache` is initialised.
   const remote = useRedis
-    ? createRedisBackend({ url: config.redisUrl!, timeoutMs: config.timeoutMs }, (error) =>
-        cache.onRemoteError(error),
+    ? createRedisBackend(
+        // Reconnect at least as often as the breaker probes, so recovery is not held up by ioredis's back-off.
+        {
+          url: config.redisUrl!,
+          timeoutMs: config.timeoutMs,
+          reconnectMaxMs: Math.max(100, Math.min(config.probeIntervalMs, 2000)),
+        },
+        (error) => cache.onRemoteError(error),
       )
     : null;
   const cache: ResilientCache = new ResilientCache({

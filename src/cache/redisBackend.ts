@@ -42,17 +42,19 @@ export interface RedisBackendOptions {
   readonly url: string;
   /** Command timeout (ms): a command Redis does not answer in time fails with an error. */
   readonly timeoutMs: number;
+  /** Longest pause between background reconnection attempts (ms). @default 2000 */
+  readonly reconnectMaxMs?: number;
 }
 
-export function redisClientOptions(timeoutMs: number): RedisOptions {
+export function redisClientOptions(timeoutMs: number, reconnectMaxMs = 2000): RedisOptions {
   return {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: timeoutMs,
     connectTimeout: Math.max(timeoutMs, 1000),
     lazyConnect: true,
-    // Keep reconnecting in the background, at most every 2 s; requests never wait for it.
-    retryStrategy: (times) => Math.min(times * 100, 2000),
+    // Keep reconnecting in the background, backing off to reconnectMaxMs; requests never wait for it.
+    retryStrategy: (times) => Math.min(times * 100, reconnectMaxMs),
   };
 }
 
@@ -62,7 +64,10 @@ export function createRedisBackend(
 ): CacheBackend & {
   readonly client: Redis;
 } {
-  const client = new Redis(options.url, redisClientOptions(options.timeoutMs)) as ScriptedRedis;
+  const client = new Redis(
+    options.url,
+    redisClientOptions(options.timeoutMs, options.reconnectMaxMs),
+  ) as ScriptedRedis;
   // Without a listener ioredis would print every connection error; the resilient cache logs state changes once.
   client.on('error', onError);
   client.defineCommand('readLeased', { lua: READ_LEASED });

@@ -44,6 +44,7 @@ const DISPLAY_NAMES: Record<string, string> = {
 export class ResilientCache {
   private state: CacheState = { kind: 'primary' };
   private probeTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly missedKeys = new Set<string>();
   private missedAll = false;
   private lastRemoteError: string | undefined;
@@ -83,7 +84,8 @@ export class ResilientCache {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.probeTimer);
+    this.stopped = true;
+    clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
     await this.options.remote?.close();
     await this.options.fallback?.close();
@@ -208,22 +210,31 @@ export class ResilientCache {
   private enterFallback(reason: string): void {
     this.state = { kind: 'fallback', reason, since: Date.now() };
     this.publish();
-    if (!this.probeTimer) {
-      this.probeTimer = setInterval(() => void this.probe(), this.options.probeIntervalMs);
-      this.probeTimer.unref();
-    }
+    this.scheduleProbe();
+  }
+
+  /** One probe at a time: the next is scheduled only after the previous one has finished. */
+  private scheduleProbe(): void {
+    if (this.probeTimer || this.stopped) return;
+    this.probeTimer = setTimeout(async () => {
+      await this.probe();
+      this.probeTimer = undefined;
+      if (this.state.kind !== 'primary') this.scheduleProbe();
+    }, this.options.probeIntervalMs);
+    this.probeTimer.unref();
   }
 
   /** One background check; on success, replays missed invalidations, then resumes Redis. */
   private async probe(): Promise<void> {
     const remote = this.options.remote;
     if (!remote || this.state.kind !== 'fallback') return;
+    const since = this.state.since;
     try {
       await remote.ping();
     } catch {
       return;
     }
-    const since = this.state.since;
+    if (this.state.kind !== 'fallback') return;
     this.state = { kind: 'recovering', since };
     try {
       // Invalidations that arrive while replaying are recorded too; loop until none are left.
@@ -245,8 +256,6 @@ export class ResilientCache {
           replayed += keys.length;
         }
       }
-      clearInterval(this.probeTimer);
-      this.probeTimer = undefined;
       this.state = { kind: 'primary' };
       this.publish();
       this.options.logger.info(

@@ -13,7 +13,8 @@ let app: TestApp;
 beforeAll(async () => {
   redisServer = await startRedisProcess();
   redis = new Redis(redisServer.url);
-  monitor = await new Redis(redisServer.url).monitor();
+  monitorSource = new Redis(redisServer.url);
+  monitor = await monitorSource.monitor(); // a second connection in MONITOR mode
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     if (source !== 'lua') seen.push(args.join(' ').toLowerCase().slice(0, 40));
   });
@@ -23,17 +24,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.stop();
   monitor.disconnect();
+  monitorSource.disconnect();
   redis.disconnect();
   await redisServer.stop();
 });
 
 let seen: string[] = [];
+let monitorSource: Redis;
 let monitor: Redis;
 
 /** Top-level commands the server received since the last call, counted by name. */
 async function commandsSince(): Promise<Record<string, number>> {
   await redis.ping('marker'); // MONITOR is asynchronous: wait for our own marker to arrive
-  for (let i = 0; i < 100 && !seen.some((c) => c === 'ping marker'); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && !seen.some((c) => c === 'ping marker'); i++)
+    await new Promise((r) => setTimeout(r, 10));
   const counts: Record<string, number> = {};
   for (const command of seen) {
     if (command === 'ping marker') continue;
@@ -69,7 +73,9 @@ it('answers the same 50 codes warm with exactly one Redis command and no databas
   const warm = await measure(LIST, { codes });
   expect(warm.tables).toEqual([]);
   expect(warm.redis).toEqual({ evalsha: 1 });
-  expect((warm.response.data as { barcodes: { product: { name: string } }[] }).barcodes[0]!.product.name).toMatch(/#1$/);
+  expect(
+    (warm.response.data as { barcodes: { product: { name: string } }[] }).barcodes[0]!.product.name,
+  ).toMatch(/#1$/);
 });
 
 it('merges aliases, duplicates and nested products of one request into the same single read', async () => {
@@ -99,9 +105,16 @@ it('writes positive entries with the configured TTL ±10% and counts hits in cac
   const ttl = await redis.ttl(`read:v1:barcode:0${codes[0]}`);
   expect(ttl).toBeGreaterThanOrEqual(3240);
   expect(ttl).toBeLessThanOrEqual(3960);
-  const stats = await app.gql<{ cacheStats: { backend: string; degraded: boolean; hits: number; misses: number; hitRate: number; dbQueries: number } }>(
-    '{ cacheStats { backend degraded hits misses hitRate dbQueries } }',
-  );
+  const stats = await app.gql<{
+    cacheStats: {
+      backend: string;
+      degraded: boolean;
+      hits: number;
+      misses: number;
+      hitRate: number;
+      dbQueries: number;
+    };
+  }>('{ cacheStats { backend degraded hits misses hitRate dbQueries } }');
   const s = stats.data!.cacheStats;
   expect(s).toMatchObject({ backend: 'REDIS', degraded: false });
   expect(s.hits).toBeGreaterThan(50);
