@@ -28,6 +28,8 @@ export interface AppDeps {
   readonly logger?: Logger;
   /** Also export process metrics (CPU, memory, event loop) on /metrics; main sets it, tests do not. */
   readonly processMetrics?: boolean;
+  /** Replaces the per-request loaders; only the benchmark's baseline modes use it. */
+  readonly createLoaders?: typeof createLoaders;
 }
 
 export interface RunningApp {
@@ -90,7 +92,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         logger,
         maxBodyBytes: config.maxBodyBytes,
         context: (authorization): Context => ({
-          loaders: createLoaders(prisma, activeCache),
+          loaders: (deps.createLoaders ?? createLoaders)(prisma, activeCache),
           services,
           cache: activeCache,
           canWrite: canWrite(authorization),

@@ -1,0 +1,199 @@
+// Pure reporting for the benchmark: medians over rounds, the ratios the issue asks for, and the
+// table, Markdown and SVG outputs. No I/O here, so test/unit/benchReport.test.ts can pin it.
+
+export const MODES = [
+  'floor',
+  'naive',
+  'n-plus-one',
+  'batched',
+  'cached',
+  'cached-cold',
+  'fallback',
+  'memory',
+] as const;
+export type Mode = (typeof MODES)[number];
+export const WORKLOADS = ['single', 'list50', 'page20'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+/** One measured window. */
+export interface Sample {
+  readonly mode: Mode;
+  readonly workload: Workload;
+  readonly round: number;
+  readonly requests: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Connection errors, timeouts, non-2xx answers and GraphQL error bodies. */
+  readonly errors: number;
+  readonly dbQueries: number;
+  readonly redisCalls: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+}
+
+export interface Summary {
+  readonly mode: Mode;
+  readonly workload: Workload;
+  readonly rounds: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly dbPerRequest: number;
+  readonly redisPerRequest: number;
+  /** null when the mode has no cache lookups. */
+  readonly hitRate: number | null;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export function summarize(samples: readonly Sample[]): Summary[] {
+  const groups = new Map<string, Sample[]>();
+  for (const sample of samples) {
+    const key = `${sample.mode}|${sample.workload}`;
+    groups.set(key, [...(groups.get(key) ?? []), sample]);
+  }
+  return [...groups.values()].map((group) => {
+    const { mode, workload } = group[0]!;
+    const perRequest = (pick: (s: Sample) => number) =>
+      median(group.map((s) => (s.requests ? pick(s) / s.requests : 0)));
+    const lookups = group.reduce((sum, s) => sum + s.cacheHits + s.cacheMisses, 0);
+    return {
+      mode,
+      workload,
+      rounds: group.length,
+      rps: median(group.map((s) => s.rps)),
+      p50: median(group.map((s) => s.p50)),
+      p99: median(group.map((s) => s.p99)),
+      errors: group.reduce((sum, s) => sum + s.errors, 0),
+      dbPerRequest: perRequest((s) => s.dbQueries),
+      redisPerRequest: perRequest((s) => s.redisCalls),
+      hitRate: lookups ? group.reduce((sum, s) => sum + s.cacheHits, 0) / lookups : null,
+    };
+  });
+}
+
+export interface Ratio {
+  readonly workload: Workload;
+  readonly name: string;
+  readonly value: number;
+}
+
+/** cached/floor, cached/naive, cached/n-plus-one, cached/batched (throughput) and database-load reduction vs naive. */
+export function ratios(summaries: readonly Summary[]): Ratio[] {
+  const find = (mode: Mode, workload: Workload) =>
+    summaries.find((s) => s.mode === mode && s.workload === workload);
+  const out: Ratio[] = [];
+  for (const workload of WORKLOADS) {
+    const cached = find('cached', workload);
+    if (!cached) continue;
+    const floor = find('floor', 'single');
+    if (floor && workload === 'single')
+      out.push({ workload, name: 'cached/floor throughput', value: cached.rps / floor.rps });
+    for (const base of ['naive', 'n-plus-one', 'batched'] as const) {
+      const other = find(base, workload);
+      if (other) out.push({ workload, name: `cached/${base} throughput`, value: cached.rps / other.rps });
+    }
+    const naive = find('naive', workload);
+    if (naive && naive.dbPerRequest > 0) {
+      out.push({
+        workload,
+        name: 'database load reduction vs naive',
+        value: 1 - cached.dbPerRequest / naive.dbPerRequest,
+      });
+    }
+  }
+  return out;
+}
+
+const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+
+export function table(summaries: readonly Summary[]): string {
+  const header = [
+    'workload',
+    'mode',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'db/req',
+    'redis/req',
+    'hit rate',
+  ];
+  const rows = summaries.map((s) => [
+    s.workload,
+    s.mode,
+    fixed(s.rps, 0),
+    fixed(s.p50),
+    fixed(s.p99),
+    String(s.errors),
+    fixed(s.dbPerRequest, 2),
+    fixed(s.redisPerRequest, 2),
+    s.hitRate === null ? '-' : `${(s.hitRate * 100).toFixed(1)}%`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function markdown(
+  summaries: readonly Summary[],
+  computed: readonly Ratio[],
+  meta: Record<string, string>,
+): string {
+  const lines = [
+    '# Benchmark results',
+    '',
+    ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+    '| workload | mode | req/s | p50 ms | p99 ms | errors | db/req | redis/req | hit rate |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...summaries.map(
+      (s) =>
+        `| ${s.workload} | ${s.mode} | ${fixed(s.rps, 0)} | ${fixed(s.p50)} | ${fixed(s.p99)} | ${s.errors} | ${fixed(s.dbPerRequest, 2)} | ${fixed(s.redisPerRequest, 2)} | ${s.hitRate === null ? '-' : `${(s.hitRate * 100).toFixed(1)}%`} |`,
+    ),
+    '',
+    '| workload | ratio | value |',
+    '| --- | --- | ---: |',
+    ...computed.map(
+      (r) =>
+        `| ${r.workload} | ${r.name} | ${r.name.includes('reduction') ? `${(r.value * 100).toFixed(1)}%` : `${r.value.toFixed(2)}×`} |`,
+    ),
+    '',
+    '![throughput and p99 per mode](chart.svg)',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** A plain SVG bar chart: throughput per mode and workload, with p99 written on each bar. */
+export function svgChart(summaries: readonly Summary[]): string {
+  const barHeight = 16;
+  const left = 190;
+  const width = 720;
+  const maxRps = Math.max(1, ...summaries.map((s) => s.rps));
+  const bars = summaries.map((s, i) => {
+    const y = 30 + i * (barHeight + 6);
+    const w = Math.max(1, ((width - left - 120) * s.rps) / maxRps);
+    return [
+      `<text x="${left - 8}" y="${y + 12}" text-anchor="end">${s.workload} · ${s.mode}</text>`,
+      `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${s.mode.startsWith('cached') ? '#2b7a78' : '#8a8a8a'}"/>`,
+      `<text x="${(left + w + 6).toFixed(1)}" y="${y + 12}">${fixed(s.rps, 0)} req/s · p99 ${fixed(s.p99)} ms</text>`,
+    ].join('');
+  });
+  const height = 40 + summaries.length * (barHeight + 6);
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<text x="10" y="18" font-size="13" font-weight="bold">Throughput per mode (bar) and p99 latency</text>`,
+    ...bars,
+    '</svg>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,105 @@
+// The benchmark's counting and reporting: medians, per-request counts, hit rates and ratios.
+import { markdown, median, ratios, summarize, svgChart, table, type Sample } from '../../bench/report';
+
+const sample = (overrides: Partial<Sample>): Sample => ({
+  mode: 'cached',
+  workload: 'single',
+  round: 1,
+  requests: 1000,
+  rps: 500,
+  p50: 5,
+  p99: 20,
+  errors: 0,
+  dbQueries: 0,
+  redisCalls: 1000,
+  cacheHits: 2000,
+  cacheMisses: 0,
+  ...overrides,
+});
+
+it('takes the median of odd and even counts', () => {
+  expect(median([3, 1, 2])).toBe(2);
+  expect(median([4, 1, 3, 2])).toBe(2.5);
+  expect(median([])).toBeNaN();
+});
+
+it('summarizes rounds into medians, per-request counts and a pooled hit rate', () => {
+  const [summary] = summarize([
+    sample({
+      round: 1,
+      rps: 400,
+      p99: 30,
+      requests: 1000,
+      dbQueries: 100,
+      redisCalls: 1000,
+      cacheHits: 900,
+      cacheMisses: 100,
+    }),
+    sample({
+      round: 2,
+      rps: 600,
+      p99: 10,
+      requests: 2000,
+      dbQueries: 0,
+      redisCalls: 2000,
+      cacheHits: 2000,
+      cacheMisses: 0,
+    }),
+    sample({
+      round: 3,
+      rps: 500,
+      p99: 20,
+      requests: 1000,
+      dbQueries: 50,
+      redisCalls: 1000,
+      cacheHits: 1000,
+      cacheMisses: 0,
+      errors: 2,
+    }),
+  ]);
+  expect(summary).toEqual({
+    mode: 'cached',
+    workload: 'single',
+    rounds: 3,
+    rps: 500,
+    p50: 5,
+    p99: 20,
+    errors: 2,
+    dbPerRequest: 0.05,
+    redisPerRequest: 1,
+    hitRate: 3900 / 4000,
+  });
+});
+
+it('computes the throughput ratios and the database-load reduction the issue asks for', () => {
+  const summaries = summarize([
+    sample({ mode: 'floor', rps: 1000, cacheHits: 0 }),
+    sample({ mode: 'cached', rps: 700, dbQueries: 0 }),
+    sample({ mode: 'naive', rps: 100, dbQueries: 2000, cacheHits: 0 }),
+    sample({ mode: 'n-plus-one', rps: 50, dbQueries: 4000, cacheHits: 0 }),
+    sample({ mode: 'batched', rps: 350, dbQueries: 2000, cacheHits: 0 }),
+  ]);
+  const byName = Object.fromEntries(ratios(summaries).map((r) => [r.name, r.value]));
+  expect(byName).toEqual({
+    'cached/floor throughput': 0.7,
+    'cached/naive throughput': 7,
+    'cached/n-plus-one throughput': 14,
+    'cached/batched throughput': 2,
+    'database load reduction vs naive': 1,
+  });
+});
+
+it('renders the table, Markdown and SVG with every mode', () => {
+  const summaries = summarize([
+    sample({ mode: 'cached' }),
+    sample({ mode: 'naive', cacheHits: 0, rps: 123.4 }),
+  ]);
+  expect(table(summaries).split('\n')[0]).toMatch(
+    /^workload +mode +req\/s +p50 ms +p99 ms +errors +db\/req +redis\/req +hit rate$/,
+  );
+  expect(table(summaries)).toMatch(/^single +naive +123 +5\.0 +20\.0 +0 +0\.00 +1\.00 +-$/m);
+  const md = markdown(summaries, ratios(summaries), { date: 'today' });
+  expect(md).toContain('| single | cached | 500 | 5.0 | 20.0 | 0 | 0.00 | 1.00 | 100.0% |');
+  expect(md).toContain('| single | cached/naive throughput | 4.05× |');
+  expect(svgChart(summaries)).toMatch(/^<svg[^>]+>[\s\S]*single · naive[\s\S]*<\/svg>\n$/);
+});
