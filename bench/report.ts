@@ -12,7 +12,7 @@ export const MODES = [
   'memory',
 ] as const;
 export type Mode = (typeof MODES)[number];
-export const WORKLOADS = ['single', 'list50', 'page20'] as const;
+export const WORKLOADS = ['single', 'list50', 'page20', 'mixed'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** One measured window. */

@@ -90,6 +90,56 @@ const randomCode = () => {
   return Math.random() < 0.5 ? demoEan13(n) : demoUpcA(n);
 };
 
+/** Zipf(1.0) over every seeded code: rank k (1-based) is drawn with weight 1/k. */
+function zipfSampler(n: number): () => number {
+  const cumulative = new Float64Array(n);
+  let total = 0;
+  for (let k = 1; k <= n; k++) cumulative[k - 1] = total += 1 / k;
+  return () => {
+    const target = Math.random() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo; // 0-based rank
+  };
+}
+const zipfRank = zipfSampler(SETTINGS.products * 2);
+/** Rank r is product r/2+1's EAN-13 (even r) or UPC-A (odd r). */
+const codeOfRank = (rank: number) => (rank & 1 ? demoUpcA : demoEan13)((rank >> 1) + 1);
+const WRITE_SHARE = 0.05;
+const BENCH_TOKEN = 'bench-token-0123456789';
+
+/** The mixed workload: 95% single lookups with Zipf popularity, 5% writes through the API. */
+function mixedRequest(): { body: string; write: boolean } {
+  const rank = zipfRank();
+  if (Math.random() >= WRITE_SHARE) {
+    return {
+      write: false,
+      body: JSON.stringify({
+        query: 'query ($c: String!) { barcode(code: $c) { code active product { name priceCents } } }',
+        variables: { c: codeOfRank(rank) },
+      }),
+    };
+  }
+  const body =
+    Math.random() < 0.5
+      ? {
+          query:
+            'mutation ($id: ID!, $p: NonNegativeInt) { updateProduct(id: $id, input: { priceCents: $p }) { id } }',
+          variables: { id: String((rank >> 1) + 1), p: Math.floor(Math.random() * 10_000) },
+        }
+      : {
+          query:
+            'mutation ($c: String!, $a: Boolean) { updateBarcode(code: $c, input: { active: $a }) { id } }',
+          variables: { c: codeOfRank(rank), a: Math.random() < 0.9 },
+        };
+  return { write: true, body: JSON.stringify(body) };
+}
+
 function body(mode: Mode, workload: Workload): string {
   if (mode === 'floor') return JSON.stringify({ query: '{ __typename }' });
   switch (workload) {
@@ -103,6 +153,8 @@ function body(mode: Mode, workload: Workload): string {
         query: 'query ($c: [String!]!) { barcodes(codes: $c) { code product { name } } }',
         variables: { c: Array.from({ length: 50 }, randomCode) },
       });
+    case 'mixed':
+      return mixedRequest().body;
     case 'page20': {
       const offset = Math.floor(Math.random() * Math.max(1, SETTINGS.products - 20));
       return JSON.stringify({
@@ -130,7 +182,19 @@ async function load(url: string, mode: Mode, workload: Workload, seconds: number
     connections: SETTINGS.connections,
     duration: seconds,
     headers: { 'content-type': 'application/json' },
-    requests: [{ setupRequest: (request) => ({ ...request, body: body(mode, workload) }) }],
+    requests: [
+      {
+        setupRequest: (request) => {
+          if (workload !== 'mixed' || mode === 'floor') return { ...request, body: body(mode, workload) };
+          const next = mixedRequest();
+          return {
+            ...request,
+            body: next.body,
+            headers: { ...request.headers, ...(next.write && { authorization: `Bearer ${BENCH_TOKEN}` }) },
+          };
+        },
+      },
+    ],
     setupClient: (client) => {
       client.on('body', (buffer: Buffer) => {
         if (buffer.includes('"errors"')) graphqlErrors++;
@@ -186,7 +250,7 @@ async function startServer(mode: Mode, env: Record<string, string>): Promise<Ser
         PORT: '0',
         HOST: '127.0.0.1',
         NODE_ENV: 'production',
-        API_TOKEN: 'bench-token-0123456789',
+        API_TOKEN: BENCH_TOKEN,
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
