@@ -311,7 +311,12 @@ async function main(): Promise<void> {
         case 'fallback':
           return { ...base, REDIS_URL: `redis://127.0.0.1:${closedPort}` };
         case 'memory':
-          return { ...base, CACHE_BACKEND: 'memory' };
+          // Room for every barcode and product (the default bound, 100k, would evict during the run).
+          return {
+            ...base,
+            CACHE_BACKEND: 'memory',
+            CACHE_MEMORY_MAX_ENTRIES: String(SETTINGS.products * 4),
+          };
         default:
           return { ...base, REDIS_URL: redisServer.url };
       }

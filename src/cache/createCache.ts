@@ -18,12 +18,16 @@ export interface Cache {
   readonly config: CacheConfig;
 }
 
-function createLocalBackend(name: FallbackName, prisma: Prisma): CacheBackend | null {
+function createLocalBackend(
+  name: FallbackName,
+  prisma: Prisma,
+  memoryMaxEntries: number,
+): CacheBackend | null {
   switch (name) {
     case 'database':
       return createDatabaseBackend(prisma);
     case 'memory':
-      return createMemoryBackend();
+      return createMemoryBackend(memoryMaxEntries);
     case 'none':
       return null;
     default: {
@@ -41,7 +45,11 @@ export function createCache(
 ): Cache {
   const keys = createCacheKeys(config.prefix);
   const useRedis = config.primary === 'redis' && config.redisUrl !== null;
-  const fallback = createLocalBackend(config.primary === 'redis' ? config.fallback : config.primary, prisma);
+  const fallback = createLocalBackend(
+    config.primary === 'redis' ? config.fallback : config.primary,
+    prisma,
+    config.memoryMaxEntries,
+  );
   // The listener runs only after this function returns (connection errors arrive asynchronously),
   // when `cache` is initialised.
   const remote = useRedis

@@ -19,6 +19,7 @@ export const DEFAULTS = {
   CACHE_NEGATIVE_TTL_SECONDS: 60,
   CACHE_TIMEOUT_MS: 250,
   CACHE_PROBE_INTERVAL_MS: 1000,
+  CACHE_MEMORY_MAX_ENTRIES: 100_000,
 } as const;
 
 export type CacheBackendName = 'redis' | 'database' | 'memory' | 'none';
@@ -72,6 +73,8 @@ export interface CacheConfig {
   readonly timeoutMs: number;
   /** While the breaker is open, how often Redis is probed in the background. @default 1000 */
   readonly probeIntervalMs: number;
+  /** Bound of the memory backend (least recently used entries are evicted). @default 100000 */
+  readonly memoryMaxEntries: number;
 }
 
 const booleanText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -119,6 +122,7 @@ const schema = z.object({
   CACHE_NEGATIVE_TTL_SECONDS: integerText(1, 86400).default(DEFAULTS.CACHE_NEGATIVE_TTL_SECONDS),
   CACHE_TIMEOUT_MS: integerText(1, 60_000).default(DEFAULTS.CACHE_TIMEOUT_MS),
   CACHE_PROBE_INTERVAL_MS: integerText(50, 600_000).default(DEFAULTS.CACHE_PROBE_INTERVAL_MS),
+  CACHE_MEMORY_MAX_ENTRIES: integerText(100, 100_000_000).default(DEFAULTS.CACHE_MEMORY_MAX_ENTRIES),
 });
 
 /** Variables whose values never appear in an error message. */
@@ -176,6 +180,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
       timeoutMs: e.CACHE_TIMEOUT_MS,
       probeIntervalMs: e.CACHE_PROBE_INTERVAL_MS,
+      memoryMaxEntries: e.CACHE_MEMORY_MAX_ENTRIES,
     },
   };
   return deepFreeze(config);

@@ -53,6 +53,7 @@ const EXPECTED_DEFAULTS: Config = {
     negativeTtlSeconds: 60,
     timeoutMs: 250,
     probeIntervalMs: 1000,
+    memoryMaxEntries: 100_000,
   },
 };
 
