@@ -95,7 +95,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           loaders: (deps.createLoaders ?? createLoaders)(prisma, activeCache),
           services,
           cache: activeCache,
-          canWrite: canWrite(authorization),
+          canWrite: () => canWrite(authorization),
         }),
         checkDatabase: async () => {
           await prisma.$queryRaw`SELECT 1`;

@@ -19,7 +19,7 @@ const writeGuard: ApolloServerPlugin<Context> = {
   async requestDidStart() {
     return {
       async didResolveOperation({ operation, contextValue }) {
-        if (operation?.operation === 'mutation' && !contextValue.canWrite) throw unauthenticated();
+        if (operation?.operation === 'mutation' && !contextValue.canWrite()) throw unauthenticated();
       },
     };
   },

@@ -14,6 +14,9 @@ export interface Context {
   readonly loaders: Loaders;
   readonly services: Services;
   readonly cache: Cache;
-  /** Whether the request carried a valid write token (or writes are open because API_TOKEN is unset). */
-  readonly canWrite: boolean;
+  /**
+   * Whether the request carried a valid write token (or writes are open because API_TOKEN is
+   * unset). A function so that reads, the hot path, never pay for hashing the header.
+   */
+  readonly canWrite: () => boolean;
 }
