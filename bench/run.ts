@@ -239,7 +239,8 @@ async function startServer(mode: Mode, env: Record<string, string>): Promise<Ser
   const countersPort = await freePort();
   const child: ChildProcess = spawn(
     pin(0)[0] ?? process.execPath,
-    [...pin(0).slice(1), ...(pin(0).length ? [process.execPath] : []), '--import', 'tsx', 'bench/server.ts'],
+    // The compiled build (`npm run build:bench`, run by `npm run bench` first), as users run it.
+    [...pin(0).slice(1), ...(pin(0).length ? [process.execPath] : []), 'dist-bench/bench/server.js'],
     {
       cwd: ROOT,
       env: {

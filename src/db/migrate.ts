@@ -8,8 +8,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SqlSession, SqlSessionProvider } from './sql';
 
-/** prisma/migrations, whether running from src/ (tsx, jest) or dist/ (node). */
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../prisma/migrations');
+/** The nearest prisma/migrations above this file: from src/ (tsx, jest), dist/ or the benchmark's build. */
+export const MIGRATIONS_DIR = findUp(__dirname, path.join('prisma', 'migrations'));
+
+function findUp(start: string, relative: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, relative);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(start, '../..', relative);
+  }
+}
 
 /** The advisory lock key Prisma's schema engine uses, so the two runners exclude each other. */
 const PRISMA_ADVISORY_LOCK_KEY = 72707369;
