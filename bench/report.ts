@@ -147,6 +147,7 @@ export function markdown(
   summaries: readonly Summary[],
   computed: readonly Ratio[],
   meta: Record<string, string>,
+  chartFile = 'chart.svg',
 ): string {
   const lines = [
     '# Benchmark results',
@@ -167,7 +168,7 @@ export function markdown(
         `| ${r.workload} | ${r.name} | ${r.name.includes('reduction') ? `${(r.value * 100).toFixed(1)}%` : `${r.value.toFixed(2)}×`} |`,
     ),
     '',
-    '![throughput and p99 per mode](chart.svg)',
+    `![throughput and p99 per mode](${chartFile})`,
     '',
   ];
   return lines.join('\n');

@@ -388,8 +388,12 @@ async function main(): Promise<void> {
     path.join(out, quick ? 'latest-quick.json' : 'latest.json'),
     JSON.stringify({ meta, samples, summaries, ratios: computed }, null, 2),
   );
-  writeFileSync(path.join(out, quick ? 'latest-quick.md' : 'latest.md'), markdown(summaries, computed, meta));
-  writeFileSync(path.join(out, 'chart.svg'), svgChart(summaries));
+  const chart = quick ? 'chart-quick.svg' : 'chart.svg';
+  writeFileSync(
+    path.join(out, quick ? 'latest-quick.md' : 'latest.md'),
+    markdown(summaries, computed, meta, chart),
+  );
+  writeFileSync(path.join(out, chart), svgChart(summaries));
   console.log(`\nwrote bench/results/ (${meta.duration})`);
 }
 
