@@ -15,25 +15,32 @@ function perKey<K, V>(load: (key: K) => Promise<V>): DataLoader<K, V> {
   return new DataLoader((keys: readonly K[]) => Promise.all(keys.map(load)), { batch: false });
 }
 
+/** One Prisma call per barcode and per product: `findUnique` (merged by Prisma per tick) or `findFirst` (not). */
+function perKeyLoaders(prisma: Prisma, find: 'findUnique' | 'findFirst'): Loaders {
+  return {
+    barcodeByKey: perKey((key: string) =>
+      find === 'findUnique'
+        ? prisma.barcode.findUnique({ where: { key } })
+        : prisma.barcode.findFirst({ where: { key } }),
+    ),
+    productById: perKey((id: number) =>
+      find === 'findUnique'
+        ? prisma.product.findUnique({ where: { id } })
+        : prisma.product.findFirst({ where: { id } }),
+    ),
+    barcodesByProductId: perKey((productId: number) =>
+      prisma.barcode.findMany({ where: { productId }, orderBy: { id: 'asc' } }),
+    ),
+  };
+}
+
 export function baselineLoaders(mode: BaselineMode): (prisma: Prisma) => Loaders {
   switch (mode) {
     case 'batched':
       return (prisma) => createLoaders(prisma);
     case 'naive':
-      return (prisma) => ({
-        barcodeByKey: perKey((key: string) => prisma.barcode.findUnique({ where: { key } })),
-        productById: perKey((id: number) => prisma.product.findUnique({ where: { id } })),
-        barcodesByProductId: perKey((productId: number) =>
-          prisma.barcode.findMany({ where: { productId }, orderBy: { id: 'asc' } }),
-        ),
-      });
+      return (prisma) => perKeyLoaders(prisma, 'findUnique');
     case 'n-plus-one':
-      return (prisma) => ({
-        barcodeByKey: perKey((key: string) => prisma.barcode.findFirst({ where: { key } })),
-        productById: perKey((id: number) => prisma.product.findFirst({ where: { id } })),
-        barcodesByProductId: perKey((productId: number) =>
-          prisma.barcode.findMany({ where: { productId }, orderBy: { id: 'asc' } }),
-        ),
-      });
+      return (prisma) => perKeyLoaders(prisma, 'findFirst');
   }
 }

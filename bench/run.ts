@@ -15,7 +15,7 @@ import { openDatabase } from '../src/db/database';
 import { demoEan13, demoUpcA } from '../src/db/demoData';
 import { migrate } from '../src/db/migrate';
 import { encodeCursor } from '../src/modules/product/cursor';
-import { freePort, startRedisProcess } from '../test/helpers/redis';
+import { clearPrefix, freePort, startRedisProcess } from '../test/helpers/redis';
 import {
   MODES,
   WORKLOADS,
@@ -330,12 +330,7 @@ async function main(): Promise<void> {
         try {
           if (mode === 'cached' || mode === 'memory' || mode === 'fallback') await warmThroughApi(server.url);
           for (const workload of mode === 'floor' ? (['single'] as const) : WORKLOADS) {
-            if (mode === 'cached-cold')
-              await redis.eval(
-                `for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('UNLINK', k) end`,
-                0,
-                `${PREFIX}:*`,
-              );
+            if (mode === 'cached-cold') await clearPrefix(PREFIX, redisServer.url);
             else await load(server.url, mode, workload, SETTINGS.warmupS);
             const [before, redisBefore] = [await server.counters(), await redisCalls(redis)];
             const result = await load(server.url, mode, workload, SETTINGS.windowS);
