@@ -1,4 +1,4 @@
-// createApp(config, deps?) → { start, stop }: the whole server, used by main, the CLI and tests.
+// createApp(config, deps?) → { start, stop }: the whole server, used by main, the benchmark and tests.
 // start() opens the database (migrating and seeding the embedded one), then listens.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

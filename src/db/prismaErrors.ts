@@ -87,3 +87,17 @@ function translate(error: unknown, constraints: ConstraintMessages, onNotFound?:
   if (isUnavailable(error)) return serviceUnavailable(error);
   return error;
 }
+
+/**
+ * Runs a delete by unique key: true when a row was deleted, false when there was none (Prisma's
+ * "record not found"); other errors are translated like any write's.
+ */
+export async function deleteIfExists(remove: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await remove();
+    return true;
+  } catch (error) {
+    if (isRecordNotFound(error)) return false;
+    throw translate(error, {});
+  }
+}

@@ -2,7 +2,7 @@
 // never above it: a loader shared across requests would serve stale rows forever and mix callers.
 // Each batch function returns one slot per key, in key order (null or [] for "not found").
 import DataLoader from 'dataloader';
-import { cachedBatch, rowCodec } from '../cache/cachedBatch';
+import { cachedBatch, reviveDates, rowCodec } from '../cache/cachedBatch';
 import type { Cache } from '../cache/createCache';
 import type { Prisma as DbClient } from '../db/database';
 import type { Barcode as BarcodeRow, Product as ProductRow } from '../generated/prisma/client';
@@ -30,10 +30,8 @@ const barcodeEntryCodec = {
   encode: (entry: BarcodeEntry) => JSON.stringify(entry),
   decode: (text: string): BarcodeEntry => {
     const entry = JSON.parse(text) as BarcodeEntry;
-    for (const row of [entry.barcode, entry.product]) {
-      row.createdAt = new Date(row.createdAt);
-      row.updatedAt = new Date(row.updatedAt);
-    }
+    reviveDates(entry.barcode);
+    reviveDates(entry.product);
     return entry;
   },
 };

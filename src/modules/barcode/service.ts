@@ -1,7 +1,7 @@
 // Barcode writes, and the input rules they share with product creation. All validation happens
 // before the first query, and multi-row writes run in one transaction, so nothing is half-written.
 import type { Prisma as DbClient } from '../../db/database';
-import { translatePrismaErrors } from '../../db/prismaErrors';
+import { deleteIfExists, translatePrismaErrors } from '../../db/prismaErrors';
 import { badUserInput, conflict, notFound } from '../../graphql/errors';
 import { clip, parseId } from '../../graphql/input';
 import type { Barcode as BarcodeRow, Prisma } from '../../generated/prisma/client';
@@ -126,17 +126,7 @@ export class BarcodeService {
 
   async delete(codeText: string): Promise<boolean> {
     const key = keyOf(codeText, 'code');
-    try {
-      await translatePrismaErrors(
-        () => this.prisma.barcode.delete({ where: { key } }),
-        {},
-        barcodeMissing(codeText),
-      );
-      return true;
-    } catch (error) {
-      if ((error as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') return false;
-      throw error;
-    }
+    return deleteIfExists(() => this.prisma.barcode.delete({ where: { key } }));
   }
 
   /** All or nothing: every item is validated, every product checked, then all rows written in one transaction. */

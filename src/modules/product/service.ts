@@ -1,7 +1,7 @@
 // Product reads that are not by id (pages, counts) and all product writes. Writes validate first,
 // then run in one Prisma call or transaction, so a rejected input never writes half.
 import type { Prisma as DbClient } from '../../db/database';
-import { translatePrismaErrors } from '../../db/prismaErrors';
+import { deleteIfExists, translatePrismaErrors } from '../../db/prismaErrors';
 import { badUserInput, conflict, notFound } from '../../graphql/errors';
 import { parseId, parseText } from '../../graphql/input';
 import type { Prisma, Product as ProductRow } from '../../generated/prisma/client';
@@ -105,17 +105,7 @@ export class ProductService {
   /** Deletes the product; its barcodes go with it (ON DELETE CASCADE). */
   async delete(idText: string): Promise<boolean> {
     const id = parseId(idText, 'id');
-    try {
-      await translatePrismaErrors(
-        () => this.prisma.product.delete({ where: { id } }),
-        {},
-        productNotFound(id),
-      );
-      return true;
-    } catch (error) {
-      if ((error as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') return false;
-      throw error;
-    }
+    return deleteIfExists(() => this.prisma.product.delete({ where: { id } }));
   }
 }
 
