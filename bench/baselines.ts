@@ -31,6 +31,7 @@ function perKeyLoaders(prisma: Prisma, find: 'findUnique' | 'findFirst'): Loader
     barcodesByProductId: perKey((productId: number) =>
       prisma.barcode.findMany({ where: { productId }, orderBy: { id: 'asc' } }),
     ),
+    productReadWith: () => undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 // Pure reporting for the benchmark: medians over rounds, the ratios the issue asks for, and the
 // table, Markdown and SVG outputs. No I/O here, so test/unit/benchReport.test.ts can pin it.
+import type { WriteKind } from './workloads';
 
 export const MODES = [
   'floor',
@@ -27,7 +28,13 @@ export interface Sample {
   /** Connection errors, timeouts, non-2xx answers and GraphQL error bodies. */
   readonly errors: number;
   readonly dbQueries: number;
+  /** Write requests sent, per kind. */
+  readonly writes: Readonly<Record<WriteKind, number>>;
+  /** Of dbQueries, the statements the window's writes ran (0 for read-only workloads). */
+  readonly writeQueries: number;
   readonly redisCalls: number;
+  /** CPU the server process used during the window (NaN where it cannot be read). */
+  readonly serverCpuSeconds: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;
 }
@@ -41,7 +48,11 @@ export interface Summary {
   readonly p99: number;
   readonly errors: number;
   readonly dbPerRequest: number;
+  /** Queries per request issued by reads: dbPerRequest without the writes' own statements. */
+  readonly readDbPerRequest: number;
   readonly redisPerRequest: number;
+  /** Server CPU microseconds per request: what a request costs, whatever else ran on the machine. */
+  readonly cpuMicrosPerRequest: number;
   /** null when the mode has no cache lookups. */
   readonly hitRate: number | null;
 }
@@ -73,7 +84,9 @@ export function summarize(samples: readonly Sample[]): Summary[] {
       p99: median(group.map((s) => s.p99)),
       errors: group.reduce((sum, s) => sum + s.errors, 0),
       dbPerRequest: perRequest((s) => s.dbQueries),
+      readDbPerRequest: perRequest((s) => Math.max(0, s.dbQueries - s.writeQueries)),
       redisPerRequest: perRequest((s) => s.redisCalls),
+      cpuMicrosPerRequest: perRequest((s) => s.serverCpuSeconds * 1e6),
       hitRate: lookups ? group.reduce((sum, s) => sum + s.cacheHits, 0) / lookups : null,
     };
   });
@@ -108,6 +121,14 @@ export function ratios(summaries: readonly Summary[]): Ratio[] {
         value: 1 - cached.dbPerRequest / naive.dbPerRequest,
       });
     }
+    // With writes in the workload, also the reads' share: the load a cache can take away.
+    if (naive && naive.readDbPerRequest > 0 && naive.readDbPerRequest !== naive.dbPerRequest) {
+      out.push({
+        workload,
+        name: 'read database load reduction vs naive',
+        value: 1 - cached.readDbPerRequest / naive.readDbPerRequest,
+      });
+    }
   }
   return out;
 }
@@ -123,7 +144,9 @@ export function table(summaries: readonly Summary[]): string {
     'p99 ms',
     'errors',
     'db/req',
+    'read db/req',
     'redis/req',
+    'cpu µs/req',
     'hit rate',
   ];
   const rows = summaries.map((s) => [
@@ -134,7 +157,9 @@ export function table(summaries: readonly Summary[]): string {
     fixed(s.p99),
     String(s.errors),
     fixed(s.dbPerRequest, 2),
+    fixed(s.readDbPerRequest, 2),
     fixed(s.redisPerRequest, 2),
+    fixed(s.cpuMicrosPerRequest, 0),
     s.hitRate === null ? '-' : `${(s.hitRate * 100).toFixed(1)}%`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -154,11 +179,11 @@ export function markdown(
     '',
     ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`),
     '',
-    '| workload | mode | req/s | p50 ms | p99 ms | errors | db/req | redis/req | hit rate |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| workload | mode | req/s | p50 ms | p99 ms | errors | db/req | read db/req | redis/req | cpu µs/req | hit rate |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...summaries.map(
       (s) =>
-        `| ${s.workload} | ${s.mode} | ${fixed(s.rps, 0)} | ${fixed(s.p50)} | ${fixed(s.p99)} | ${s.errors} | ${fixed(s.dbPerRequest, 2)} | ${fixed(s.redisPerRequest, 2)} | ${s.hitRate === null ? '-' : `${(s.hitRate * 100).toFixed(1)}%`} |`,
+        `| ${s.workload} | ${s.mode} | ${fixed(s.rps, 0)} | ${fixed(s.p50)} | ${fixed(s.p99)} | ${s.errors} | ${fixed(s.dbPerRequest, 2)} | ${fixed(s.readDbPerRequest, 2)} | ${fixed(s.redisPerRequest, 2)} | ${fixed(s.cpuMicrosPerRequest, 0)} | ${s.hitRate === null ? '-' : `${(s.hitRate * 100).toFixed(1)}%`} |`,
     ),
     '',
     '| workload | ratio | value |',

@@ -25,10 +25,11 @@ async function main(): Promise<void> {
   });
   const running = await app.start();
   // Counters on a port of their own, so reading them never touches the server being measured.
-  createServer((_req, res) => {
+  const counters = createServer((_req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ dbQueries, cache: running.cache.stats.counters }));
-  }).listen(countersPort, '127.0.0.1');
+  });
+  await new Promise<void>((resolve) => counters.listen(countersPort, '127.0.0.1', resolve));
   console.log(JSON.stringify({ ready: running.url }));
   process.on('SIGTERM', () => {
     void app.stop().then(async () => {

@@ -81,23 +81,3 @@ export function cachedBatch<K, R>(
     return results;
   };
 }
-
-interface Timestamped {
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-/** Turns the ISO strings JSON made of a row's timestamps back into Dates, in place. */
-export function reviveDates<R extends Timestamped>(row: R): R {
-  row.createdAt = new Date(row.createdAt);
-  row.updatedAt = new Date(row.updatedAt);
-  return row;
-}
-
-/** JSON with the row's Date fields revived. */
-export function rowCodec<R extends Timestamped>() {
-  return {
-    encode: (row: R) => JSON.stringify(row),
-    decode: (text: string): R => reviveDates(JSON.parse(text) as R),
-  };
-}

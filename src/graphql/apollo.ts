@@ -1,7 +1,10 @@
 // The Apollo Server: schema, error formatting, Sandbox or no landing page, and the write guard.
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Server } from 'node:http';
 import type { Config } from '../config/config';
@@ -25,6 +28,22 @@ const writeGuard: ApolloServerPlugin<Context> = {
   },
 };
 
+/**
+ * Responses are never cacheable by browsers or proxies: freshness is the server-side cache's job,
+ * and only its invalidation knows when an answer changed. This replaces Apollo's cache-control
+ * plugin (disabled below), which sets the same header but wraps every field resolver to compute
+ * per-field hints we never declare, about 6% of a warm 50-code list's CPU in a profile.
+ */
+const noStore: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        response.http.headers.set('cache-control', 'no-store');
+      },
+    };
+  },
+};
+
 export function createApolloServer(
   config: Config,
   logger: Logger,
@@ -40,6 +59,8 @@ export function createApolloServer(
     formatError: createFormatError(logger),
     plugins: [
       writeGuard,
+      noStore,
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       config.introspection
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })

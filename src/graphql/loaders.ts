@@ -2,7 +2,8 @@
 // never above it: a loader shared across requests would serve stale rows forever and mix callers.
 // Each batch function returns one slot per key, in key order (null or [] for "not found").
 import DataLoader from 'dataloader';
-import { cachedBatch, reviveDates, rowCodec } from '../cache/cachedBatch';
+import { cachedBatch } from '../cache/cachedBatch';
+import { cachedForm, reviveDates, rowCodec } from '../cache/cachedRows';
 import type { Cache } from '../cache/createCache';
 import type { Prisma as DbClient } from '../db/database';
 import type { Barcode as BarcodeRow, Product as ProductRow } from '../generated/prisma/client';
@@ -14,6 +15,12 @@ export interface Loaders {
   readonly barcodeByKey: DataLoader<string, BarcodeRow | null>;
   readonly barcodesByProductId: DataLoader<number, BarcodeRow[]>;
   readonly productById: DataLoader<number, ProductRow | null>;
+  /**
+   * The product read together with a barcode that barcodeByKey returned (its cache entry embeds
+   * it), or undefined. Lets Barcode.product answer synchronously: a list of 50 barcodes then
+   * completes without 50 promises, which is most of a warm list's GraphQL execution cost.
+   */
+  readonly productReadWith: (barcode: BarcodeRow) => ProductRow | undefined;
 }
 
 /**
@@ -27,7 +34,8 @@ interface BarcodeEntry {
 
 const productCodec = rowCodec<ProductRow>();
 const barcodeEntryCodec = {
-  encode: (entry: BarcodeEntry) => JSON.stringify(entry),
+  encode: (entry: BarcodeEntry) =>
+    JSON.stringify({ barcode: cachedForm(entry.barcode), product: cachedForm(entry.product) }),
   decode: (text: string): BarcodeEntry => {
     const entry = JSON.parse(text) as BarcodeEntry;
     reviveDates(entry.barcode);
@@ -59,6 +67,7 @@ export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
     { name: 'productById', maxBatchSize: MAX_BATCH_SIZE },
   );
 
+  const productsReadWith = new WeakMap<BarcodeRow, ProductRow>();
   const barcodeByKey = new DataLoader<string, BarcodeRow | null>(
     cache
       ? async (keys) => {
@@ -66,6 +75,7 @@ export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
           return entries.map((entry) => {
             if (!entry) return null;
             productById.prime(entry.product.id, entry.product);
+            productsReadWith.set(entry.barcode, entry.product);
             return entry.barcode;
           });
         }
@@ -107,6 +117,7 @@ export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
       { name: 'barcodesByProductId', maxBatchSize: MAX_BATCH_SIZE },
     ),
     productById,
+    productReadWith: (barcode) => productsReadWith.get(barcode),
   };
 }
 

@@ -2,7 +2,8 @@
 // back into the cache after the write's invalidation. Leases prevent it; these tests interleave
 // a reader and a writer deterministically, then at random, against real Postgres and Redis.
 import Redis from 'ioredis';
-import { cachedBatch, rowCodec } from '../../src/cache/cachedBatch';
+import { cachedBatch } from '../../src/cache/cachedBatch';
+import { rowCodec } from '../../src/cache/cachedRows';
 import { alignOne } from '../../src/graphql/loaders';
 import type { Product } from '../../src/generated/prisma/client';
 import { startTestApp, type TestApp } from '../helpers/app';

@@ -34,6 +34,15 @@ describe('development server', () => {
     });
   });
 
+  it('marks GraphQL answers, results and errors alike, as not cacheable by browsers or proxies', async () => {
+    const ok = await post(JSON.stringify({ query: '{ __typename }' }));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    const failed = await post(JSON.stringify({ query: '{ nope }' }));
+    expect(failed.status).toBe(400);
+    expect(failed.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('answers malformed JSON and oversized bodies with JSON errors, not HTML', async () => {
     const bad = await post('{"query": ');
     expect(bad.status).toBe(400);

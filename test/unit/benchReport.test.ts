@@ -11,7 +11,10 @@ const sample = (overrides: Partial<Sample>): Sample => ({
   p99: 20,
   errors: 0,
   dbQueries: 0,
+  writes: { updateProduct: 0, updateBarcode: 0 },
+  writeQueries: 0,
   redisCalls: 1000,
+  serverCpuSeconds: 0.5,
   cacheHits: 2000,
   cacheMisses: 0,
   ...overrides,
@@ -34,6 +37,7 @@ it('summarizes rounds into medians, per-request counts and a pooled hit rate', (
       redisCalls: 1000,
       cacheHits: 900,
       cacheMisses: 100,
+      serverCpuSeconds: 0.4,
     }),
     sample({
       round: 2,
@@ -44,6 +48,7 @@ it('summarizes rounds into medians, per-request counts and a pooled hit rate', (
       redisCalls: 2000,
       cacheHits: 2000,
       cacheMisses: 0,
+      serverCpuSeconds: 0.6,
     }),
     sample({
       round: 3,
@@ -66,7 +71,9 @@ it('summarizes rounds into medians, per-request counts and a pooled hit rate', (
     p99: 20,
     errors: 2,
     dbPerRequest: 0.05,
+    readDbPerRequest: 0.05,
     redisPerRequest: 1,
+    cpuMicrosPerRequest: 400,
     hitRate: 3900 / 4000,
   });
 });
@@ -89,17 +96,38 @@ it('computes the throughput ratios and the database-load reduction the issue ask
   });
 });
 
+it("separates the reads' database load from the writes' own statements in a mixed workload", () => {
+  // 1000 requests, 50 of them writes costing 4 statements each: 200 statements are the writes'.
+  const summaries = summarize([
+    sample({
+      mode: 'naive',
+      workload: 'mixed',
+      dbQueries: 2100,
+      writeQueries: 200,
+      cacheHits: 0,
+    }),
+    sample({ mode: 'cached', workload: 'mixed', dbQueries: 295, writeQueries: 200 }),
+  ]);
+  expect(summaries.map((s) => [s.mode, s.dbPerRequest, s.readDbPerRequest])).toEqual([
+    ['naive', 2.1, 1.9],
+    ['cached', 0.295, 0.095],
+  ]);
+  const byName = Object.fromEntries(ratios(summaries).map((r) => [r.name, r.value]));
+  expect(byName['database load reduction vs naive']).toBeCloseTo(1 - 0.295 / 2.1);
+  expect(byName['read database load reduction vs naive']).toBeCloseTo(0.95);
+});
+
 it('renders the table, Markdown and SVG with every mode', () => {
   const summaries = summarize([
     sample({ mode: 'cached' }),
     sample({ mode: 'naive', cacheHits: 0, rps: 123.4 }),
   ]);
   expect(table(summaries).split('\n')[0]).toMatch(
-    /^workload +mode +req\/s +p50 ms +p99 ms +errors +db\/req +redis\/req +hit rate$/,
+    /^workload +mode +req\/s +p50 ms +p99 ms +errors +db\/req +read db\/req +redis\/req +cpu µs\/req +hit rate$/,
   );
-  expect(table(summaries)).toMatch(/^single +naive +123 +5\.0 +20\.0 +0 +0\.00 +1\.00 +-$/m);
+  expect(table(summaries)).toMatch(/^single +naive +123 +5\.0 +20\.0 +0 +0\.00 +0\.00 +1\.00 +500 +-$/m);
   const md = markdown(summaries, ratios(summaries), { date: 'today' });
-  expect(md).toContain('| single | cached | 500 | 5.0 | 20.0 | 0 | 0.00 | 1.00 | 100.0% |');
+  expect(md).toContain('| single | cached | 500 | 5.0 | 20.0 | 0 | 0.00 | 0.00 | 1.00 | 500 | 100.0% |');
   expect(md).toContain('| single | cached/naive throughput | 4.05× |');
   expect(svgChart(summaries)).toMatch(/^<svg[^>]+>[\s\S]*single · naive[\s\S]*<\/svg>\n$/);
 });

@@ -1,11 +1,17 @@
 // Thin barcode resolvers: parse the arguments, call a loader or the service.
 import { badUserInput, notFound } from '../../graphql/errors';
 import type { Resolvers } from '../../generated/graphql';
-import type { Barcode as BarcodeRow } from '../../generated/prisma/client';
+import type { Barcode as BarcodeRow, Product as ProductRow } from '../../generated/prisma/client';
+import type { Loaders } from '../../graphql/loaders';
 import { isGtinSymbology } from './gtin';
 import { keyOf } from './service';
 
 export const MAX_LOOKUP_CODES = 1000;
+
+async function loadProduct(loaders: Loaders, id: number): Promise<ProductRow> {
+  // Only null if the product was deleted between the two reads of this request.
+  return (await loaders.productById.load(id)) ?? Promise.reject(notFound(`Product ${id} does not exist`));
+}
 
 export const barcodeResolvers: Resolvers = {
   Query: {
@@ -37,9 +43,7 @@ export const barcodeResolvers: Resolvers = {
   },
   Barcode: {
     gtin: (barcode) => (isGtinSymbology(barcode.symbology) ? barcode.key : null),
-    product: async (barcode, _, { loaders }) =>
-      // Only null if the product was deleted between the two reads of this request.
-      (await loaders.productById.load(barcode.productId)) ??
-      Promise.reject(notFound(`Product ${barcode.productId} does not exist`)),
+    product: (barcode, _, { loaders }) =>
+      loaders.productReadWith(barcode) ?? loadProduct(loaders, barcode.productId),
   },
 };

@@ -1,0 +1,306 @@
+// The benchmark's moving parts, shared by bench/run.ts and the counting test
+// (test/integration/benchCounters.test.ts): seeding, the server process per mode, the load
+// generator, and the counters read around each measured window.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Presets, SingleBar } from 'cli-progress';
+import type Redis from 'ioredis';
+import { loadConfig } from '../src/config/config';
+import { openDatabase } from '../src/db/database';
+import { demoEan13, demoUpcA } from '../src/db/demoData';
+import { migrate } from '../src/db/migrate';
+import type { Mode, Sample, Workload } from './report';
+import { BENCH_TOKEN, WRITE_KINDS, type BenchRequest, type WriteKind } from './workloads';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Migrates the database and seeds `products` products with 2 barcodes each (EAN-13 and UPC-A, valid check digits). */
+export async function seedBenchData(
+  databaseUrl: string,
+  products: number,
+  { progress = false } = {},
+): Promise<void> {
+  const db = await openDatabase(loadConfig({ DATABASE_URL: databaseUrl }).database);
+  const bar = progress
+    ? new SingleBar({ format: 'seeding [{bar}] {value}/{total} products' }, Presets.shades_classic)
+    : null;
+  try {
+    await migrate(db.sessions);
+    bar?.start(products, 0);
+    for (let from = 1; from <= products; from += 1000) {
+      const numbers = Array.from({ length: Math.min(1000, products - from + 1) }, (_, i) => from + i);
+      const rows = await db.prisma.product.createManyAndReturn({
+        data: numbers.map((n) => ({ sku: `BENCH-${n}`, name: `Bench product ${n}`, priceCents: n % 5000 })),
+        select: { id: true, sku: true },
+      });
+      await db.prisma.barcode.createMany({
+        data: rows.flatMap(({ id, sku }) => {
+          const n = Number(sku.slice(6));
+          return [demoEan13(n), demoUpcA(n)].map((code, i) => ({
+            code,
+            key: code.padStart(14, '0'),
+            symbology: i === 0 ? ('EAN_13' as const) : ('UPC_A' as const),
+            productId: id,
+          }));
+        }),
+      });
+      bar?.update(from + numbers.length - 1);
+    }
+  } finally {
+    bar?.stop();
+    await db.close();
+  }
+}
+
+export interface BenchTargets {
+  readonly databaseUrl: string;
+  readonly prefix: string;
+  /** The benchmark's own redis-server. */
+  readonly redisUrl: string;
+  /** A port nothing listens on: the fallback mode's "unreachable Redis". */
+  readonly closedPort: number;
+  /** Sizes the memory backend so it never evicts. */
+  readonly products: number;
+}
+
+/** The environment of a mode's server: which cache backend, or none for the baselines. */
+export function benchServerEnv(mode: Mode, targets: BenchTargets): Record<string, string> {
+  const base = { DATABASE_URL: targets.databaseUrl, CACHE_PREFIX: targets.prefix, DATABASE_POOL_SIZE: '10' };
+  switch (mode) {
+    case 'naive':
+    case 'n-plus-one':
+    case 'batched':
+      return { ...base, CACHE_BACKEND: 'none' };
+    case 'fallback':
+      return { ...base, REDIS_URL: `redis://127.0.0.1:${targets.closedPort}` };
+    case 'memory':
+      // Room for every barcode and product (the default bound would evict during the run).
+      return { ...base, CACHE_BACKEND: 'memory', CACHE_MEMORY_MAX_ENTRIES: String(targets.products * 4) };
+    case 'floor':
+    case 'cached':
+    case 'cached-cold':
+      return { ...base, REDIS_URL: targets.redisUrl };
+  }
+}
+
+export interface ServerCounters {
+  readonly dbQueries: number;
+  readonly cache: { hits: number; negativeHits: number; misses: number };
+}
+
+export interface BenchServer {
+  readonly url: string;
+  counters(): Promise<ServerCounters>;
+  /** CPU seconds (user + system) the server process has used so far; NaN where /proc is missing. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** 'compiled' runs dist-bench (npm run build:bench), as users run the app; 'source' runs through tsx. */
+  readonly build: 'compiled' | 'source';
+  /** The core to pin the server to (taskset), or none. */
+  readonly pin?: readonly string[];
+  /** Extra node flags, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
+  readonly nodeArgs?: readonly string[];
+}
+
+/** Starts bench/server.ts in a mode and waits for its ready line. */
+export async function startBenchServer(
+  mode: Mode,
+  env: Record<string, string>,
+  countersPort: number,
+  { build, pin = [], nodeArgs = [] }: StartOptions,
+): Promise<BenchServer> {
+  const script =
+    build === 'compiled' ? ['dist-bench/bench/server.js'] : ['--import', 'tsx', 'bench/server.ts'];
+  const [command, ...prefix] = [...pin, process.execPath];
+  const child: ChildProcess = spawn(command!, [...prefix, ...nodeArgs, ...script], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...env,
+      BENCH_MODE: mode,
+      BENCH_COUNTERS_PORT: String(countersPort),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      API_TOKEN: BENCH_TOKEN,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"ready":"([^"]+)"/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`bench server (${mode}) exited with ${code}`)));
+  });
+  return {
+    url,
+    counters: async () => (await (await fetch(`http://127.0.0.1:${countersPort}/`)).json()) as ServerCounters,
+    cpuSeconds: () => processCpuSeconds(child.pid!),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * utime + stime from /proc/<pid>/stat. CPU per request is steadier than throughput on a shared,
+ * noisy machine: it does not count the time the server waited for a core.
+ */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux build that matters (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * SQL statements per write request of each kind, from windows of that write alone. Prisma's query
+ * events cannot be told apart by request, so a mixed window's read-path queries are its total
+ * minus these times the writes it sent: the share a cache can remove, since every write runs its
+ * own statements whatever the cache.
+ */
+export async function queriesPerWrite(
+  server: BenchServer,
+  write: (kind: WriteKind) => BenchRequest,
+): Promise<Record<WriteKind, number>> {
+  const amount = 50;
+  const perKind = { updateProduct: 0, updateBarcode: 0 };
+  for (const kind of WRITE_KINDS) {
+    const before = (await server.counters()).dbQueries;
+    const result = await load(server.url, () => write(kind), { amount }, 1);
+    if (result.errors) throw new Error(`write calibration: ${result.errors} failed ${kind} requests`);
+    perKind[kind] = ((await server.counters()).dbQueries - before) / amount;
+  }
+  return perKind;
+}
+
+/** The statements a window's writes ran, from the calibrated cost of each kind. */
+export const writeQueries = (writes: Record<WriteKind, number>, perWrite: Record<WriteKind, number>) =>
+  WRITE_KINDS.reduce((sum, kind) => sum + writes[kind] * perWrite[kind], 0);
+
+/** Top-level Redis calls (round trips): script calls, reads and deletes; commands run inside scripts are not counted. */
+export async function redisCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  let calls = 0;
+  for (const [, name, count] of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+    if (['evalsha', 'eval', 'unlink', 'del', 'mget'].includes(name!)) calls += Number(count);
+  }
+  return calls;
+}
+
+/** Looks codes up through the API, 1000 at a time, so a cached mode starts warm. */
+export async function warmThroughApi(url: string, codes: readonly string[]): Promise<void> {
+  for (let from = 0; from < codes.length; from += 1000) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'query ($c: [String!]!) { barcodes(codes: $c) { code } }',
+        variables: { c: codes.slice(from, from + 1000) },
+      }),
+    });
+    if (!response.ok) throw new Error(`warming failed: HTTP ${response.status}`);
+  }
+}
+
+export type LoadLength = { readonly seconds: number } | { readonly amount: number };
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Connection errors, timeouts, non-2xx answers and answers with GraphQL errors. */
+  readonly errors: number;
+  /** Write requests sent, per kind (in a timed window up to `connections` requests may still be in flight at the end). */
+  readonly writes: Record<WriteKind, number>;
+}
+
+/** Drives the server with autocannon for a time or a number of requests, each body from `next`. */
+export async function load(
+  url: string,
+  next: () => BenchRequest,
+  length: LoadLength,
+  connections: number,
+): Promise<LoadResult> {
+  let graphqlErrors = 0;
+  const writes = { updateProduct: 0, updateBarcode: 0 };
+  const started = Date.now();
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections,
+    ...('seconds' in length ? { duration: length.seconds } : { amount: length.amount }),
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (request) => {
+          const { body, write } = next();
+          if (write) writes[write]++;
+          return write
+            ? { ...request, body, headers: { ...request.headers, authorization: `Bearer ${BENCH_TOKEN}` } }
+            : { ...request, body };
+        },
+      },
+    ],
+    setupClient: (client) => {
+      client.on('body', (buffer: Buffer) => {
+        if (buffer.includes('"errors"')) graphqlErrors++;
+      });
+    },
+  });
+  const seconds = 'seconds' in length ? length.seconds : (Date.now() - started) / 1000;
+  return {
+    requests: result.requests.total,
+    rps: result.requests.total / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx + graphqlErrors,
+    writes,
+  };
+}
+
+/**
+ * One measured window: the load, with the server's query and cache counters and Redis's command
+ * counts read before and after. `redis` is null for modes whose Redis calls are not counted.
+ */
+export async function measureWindow(
+  server: BenchServer,
+  redis: Redis | null,
+  window: { mode: Mode; workload: Workload; round: number },
+  run: () => Promise<LoadResult>,
+): Promise<Sample> {
+  const [before, redisBefore] = [await server.counters(), redis ? await redisCalls(redis) : 0];
+  const cpuBefore = server.cpuSeconds();
+  const result = await run();
+  const cpuAfter = server.cpuSeconds();
+  const [after, redisAfter] = [await server.counters(), redis ? await redisCalls(redis) : 0];
+  return {
+    ...window,
+    ...result,
+    writeQueries: 0,
+    serverCpuSeconds: cpuAfter - cpuBefore,
+    dbQueries: after.dbQueries - before.dbQueries,
+    redisCalls: redisAfter - redisBefore,
+    cacheHits: after.cache.hits + after.cache.negativeHits - before.cache.hits - before.cache.negativeHits,
+    cacheMisses: after.cache.misses - before.cache.misses,
+  };
+}
