@@ -44,7 +44,8 @@ export function createCache(
   stats: CacheStats = new CacheStats(),
 ): Cache {
   const keys = createCacheKeys(config.prefix);
-  const useRedis = config.primary === 'redis' && config.redisUrl !== null;
+  const redisConfigured = config.redisUrl !== null || config.redisCluster !== null;
+  const useRedis = config.primary === 'redis' && redisConfigured;
   const fallback = createLocalBackend(
     config.primary === 'redis' ? config.fallback : config.primary,
     prisma,
@@ -56,7 +57,7 @@ export function createCache(
     ? createRedisBackend(
         // Reconnect at least as often as the breaker probes, so recovery is not held up by ioredis's back-off.
         {
-          url: config.redisUrl!,
+          ...(config.redisCluster ? { cluster: config.redisCluster } : { url: config.redisUrl! }),
           timeoutMs: config.timeoutMs,
           reconnectMaxMs: Math.max(100, Math.min(config.probeIntervalMs, 2000)),
         },
@@ -69,13 +70,29 @@ export function createCache(
     namespace: keys.namespace,
     probeIntervalMs: config.probeIntervalMs,
     stats,
-    logger: remote ? logger.child({ redis: redactUrl(config.redisUrl!) }) : logger,
+    logger: remote ? logger.child({ redis: describeRedis(config) }) : logger,
     remoteAbsentReason:
       config.primary === 'redis'
         ? undefined
-        : config.redisUrl
+        : redisConfigured
           ? `CACHE_BACKEND=${config.primary}`
           : 'REDIS_URL not set',
+    ...(config.redisCluster && {
+      remoteName: 'Redis Cluster Cache',
+      remoteNote: `${config.redisCluster.nodes.length} seed node(s)`,
+    }),
   });
   return { cache, keys, stats, config };
+}
+
+/** Where Redis is, for logs and cache:check, without credentials; null when not configured. */
+export function describeRedis(config: CacheConfig): string | null {
+  if (config.redisUrl) return redactUrl(config.redisUrl);
+  if (config.redisCluster) {
+    const seeds = config.redisCluster.nodes.map(({ host, port }) =>
+      host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
+    );
+    return `cluster ${config.redisCluster.tls ? 'rediss' : 'redis'}://${seeds.join(',')}`;
+  }
+  return null;
 }

@@ -33,6 +33,10 @@ export interface ResilientCacheOptions {
   readonly logger: Logger;
   /** Why the remote is not configured, for the start-up line ("REDIS_URL not set"). */
   readonly remoteAbsentReason?: string;
+  /** How log lines name the remote. @default 'External Redis Cache' */
+  readonly remoteName?: string;
+  /** Said next to the remote's name when it starts serving ("3 seed nodes"). */
+  readonly remoteNote?: string;
 }
 
 const DISPLAY_NAMES: Record<string, string> = {
@@ -72,7 +76,7 @@ export class ResilientCache {
       await remote.ping();
       this.state = { kind: 'primary' };
       this.publish();
-      logger.info({ cache: 'redis' }, '✅ Using External Redis Cache (BEST PERFORMANCE)');
+      logger.info({ cache: 'redis' }, `✅ Using ${this.remoteServing()}`);
     } catch (error) {
       const reason = this.lastRemoteError ?? describeError(error);
       this.enterFallback(reason);
@@ -172,6 +176,23 @@ export class ResilientCache {
     return this.options.remote && this.state.kind === 'primary' ? this.options.remote : this.options.fallback;
   }
 
+  /** The display name of the backend serving lookups now ('no cache' when caching is off). */
+  servingName(): string {
+    const serving = this.serving();
+    if (!serving) return 'no cache';
+    return serving === this.options.remote ? this.remoteName() : DISPLAY_NAMES[serving.name]!;
+  }
+
+  private remoteName(): string {
+    return this.options.remoteName ?? DISPLAY_NAMES.redis!;
+  }
+
+  /** "External Redis Cache (BEST PERFORMANCE)", with the remote's note if any. */
+  private remoteServing(): string {
+    const note = [this.options.remoteNote, 'BEST PERFORMANCE'].filter(Boolean).join(', ');
+    return `${this.remoteName()} (${note})`;
+  }
+
   private fallbackName(): string {
     return this.options.fallback ? DISPLAY_NAMES[this.options.fallback.name]! : 'no cache';
   }
@@ -260,7 +281,7 @@ export class ResilientCache {
       this.publish();
       this.options.logger.info(
         { cache: 'redis', downMs: Date.now() - since, replayedInvalidations: replayed },
-        '✅ Redis answers again: using External Redis Cache (BEST PERFORMANCE)',
+        `✅ Redis answers again: using ${this.remoteServing()}`,
       );
     } catch (error) {
       // Still unhealthy: stay on the fallback, keep what is left to replay, probe again later.

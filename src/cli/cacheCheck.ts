@@ -3,38 +3,29 @@
 // on a temporary key and prints each latency. Exits 1 with the reason when anything fails.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { redactUrl } from '../config/config';
-import { createCache } from '../cache/createCache';
+import { createCache, describeRedis } from '../cache/createCache';
 import { createLogger } from '../logger';
 import type { CliDeps } from './deps';
-
-const NAMES = {
-  REDIS: 'External Redis Cache',
-  DATABASE: 'Database Cache',
-  MEMORY: 'In-Memory Cache',
-  NONE: 'none',
-};
 
 export async function run(_args: string[], { config, db, out, err }: CliDeps): Promise<number> {
   const { cache, keys } = createCache(config.cache, db.prisma, createLogger({ logLevel: 'silent' }));
   try {
     await cache.start();
-    const { backend, state } = cache.status();
-    if (config.cache.redisUrl) out(`Redis: ${redactUrl(config.cache.redisUrl)}`);
+    const { state } = cache.status();
+    const redis = describeRedis(config.cache);
+    if (redis) out(`Redis: ${redis}`);
     if (state.kind === 'fallback') {
       err(
-        `❌ Redis is unreachable (${state.reason}); requests would be served by the ${NAMES[backend]} fallback`,
+        `❌ Redis is unreachable (${state.reason}); requests would be served by the ${cache.servingName()} fallback`,
       );
       return 1;
     }
     const serving = cache.serving();
     if (!serving) {
-      err(
-        '❌ Caching is off (CACHE_BACKEND=none or CACHE_FALLBACK=none without REDIS_URL): nothing to check',
-      );
+      err('❌ Caching is off (CACHE_BACKEND=none, or CACHE_FALLBACK=none without Redis): nothing to check');
       return 1;
     }
-    out(`Backend: ${NAMES[backend]} (${serving.name}), key prefix '${keys.namespace}'`);
+    out(`Backend: ${cache.servingName()} (${serving.name}), key prefix '${keys.namespace}'`);
     const key = `${keys.namespace}cache-check:${randomUUID()}`;
     const other = `${key}:absent`;
     const value = `check-${Date.now()}`;
@@ -76,7 +67,7 @@ export async function run(_args: string[], { config, db, out, err }: CliDeps): P
       await serving.delete([key]).catch(() => {});
       return 1;
     }
-    out(`✅ ${NAMES[backend]} works`);
+    out(`✅ ${cache.servingName()} works`);
     return 0;
   } finally {
     await cache.stop();

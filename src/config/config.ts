@@ -57,10 +57,12 @@ export interface Config {
 }
 
 export interface CacheConfig {
-  /** What serves first: CACHE_BACKEND, else redis when REDIS_URL is set, else the fallback. */
+  /** What serves first: CACHE_BACKEND, else redis when REDIS_URL or REDIS_CLUSTER_NODES is set, else the fallback. */
   readonly primary: CacheBackendName;
   /** REDIS_URL (redis:// or rediss:// for TLS), null when unset. */
   readonly redisUrl: string | null;
+  /** REDIS_CLUSTER_NODES: a Redis Cluster instead of one Redis (never both), null when unset. */
+  readonly redisCluster: RedisClusterConfig | null;
   /** What serves while Redis is unreachable (and when REDIS_URL is unset). @default 'database' */
   readonly fallback: FallbackName;
   /** Every key starts with `${prefix}:`. @default 'barcode-cache' */
@@ -75,6 +77,16 @@ export interface CacheConfig {
   readonly probeIntervalMs: number;
   /** Bound of the memory backend (least recently used entries are evicted). @default 100000 */
   readonly memoryMaxEntries: number;
+}
+
+export interface RedisClusterConfig {
+  /** Seed nodes; the client discovers every other node (and each slot's master) from them. */
+  readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  /** Credentials and TLS apply to every node, seeds and discovered ones alike. */
+  readonly username: string | null;
+  readonly password: string | null;
+  /** rediss:// seeds: TLS to every node. */
+  readonly tls: boolean;
 }
 
 const booleanText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -112,6 +124,7 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
     .optional(),
+  REDIS_CLUSTER_NODES: z.string().transform(parseClusterNodes).optional(),
   CACHE_BACKEND: z.enum(['redis', 'database', 'memory', 'none']).optional(),
   CACHE_FALLBACK: z.enum(['database', 'memory', 'none']).default(DEFAULTS.CACHE_FALLBACK),
   CACHE_PREFIX: z
@@ -126,7 +139,49 @@ const schema = z.object({
 });
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARIABLES = new Set(['API_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['API_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'REDIS_CLUSTER_NODES']);
+
+const SEED_SYNTAX = 'expected comma-separated host:port or redis[s]://[user:password@]host:port seeds';
+
+/**
+ * REDIS_CLUSTER_NODES: `host:port` seeds, or seeds written like REDIS_URL to give credentials and
+ * TLS. Those apply to the whole cluster, so URL seeds must agree on them; bare seeds share them.
+ */
+function parseClusterNodes(text: string, ctx: z.RefinementCtx): RedisClusterConfig {
+  const nodes: { host: string; port: number }[] = [];
+  const settings = new Set<string>();
+  let shared = { username: null as string | null, password: null as string | null, tls: false };
+  for (const seed of text.split(',').map((s) => s.trim())) {
+    let host: string | undefined;
+    let port: number | undefined;
+    if (/^rediss?:\/\//.test(seed)) {
+      const url = URL.canParse(seed) ? new URL(seed) : null;
+      if (url && /^\/?0?$/.test(url.pathname) && url.hostname) {
+        host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+        port = Number(url.port || 6379);
+        shared = {
+          username: url.username ? decodeURIComponent(url.username) : null,
+          password: url.password ? decodeURIComponent(url.password) : null,
+          tls: url.protocol === 'rediss:',
+        };
+        settings.add(JSON.stringify(shared));
+      }
+    } else {
+      const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(seed);
+      if (match) [host, port] = [(match[1] ?? match[2])!, Number(match[3])];
+    }
+    if (host === undefined || !(port! >= 1 && port! <= 65535)) {
+      ctx.addIssue({ code: 'custom', message: SEED_SYNTAX });
+      return z.NEVER;
+    }
+    nodes.push({ host, port: port! });
+  }
+  if (settings.size > 1) {
+    ctx.addIssue({ code: 'custom', message: 'expected the same scheme and credentials on every URL seed' });
+    return z.NEVER;
+  }
+  return { nodes, ...shared };
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -149,8 +204,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       'Invalid API_TOKEN: required when NODE_ENV=production (writes would be open to anyone); set one or more comma-separated tokens',
     );
   }
-  if (present.CACHE_BACKEND === 'redis' && !present.REDIS_URL) {
-    problems.add('Invalid CACHE_BACKEND: redis needs REDIS_URL, got REDIS_URL unset');
+  if (present.REDIS_URL && present.REDIS_CLUSTER_NODES) {
+    problems.add(
+      'Invalid REDIS_CLUSTER_NODES: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+    );
+  }
+  if (present.CACHE_BACKEND === 'redis' && !present.REDIS_URL && !present.REDIS_CLUSTER_NODES) {
+    problems.add('Invalid CACHE_BACKEND: redis needs REDIS_URL or REDIS_CLUSTER_NODES, got both unset');
   }
   if (!parsed.success || problems.size) throw new ConfigError([...problems].join('\n'));
   const e = parsed.data;
@@ -172,8 +232,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     cache: {
-      primary: e.CACHE_BACKEND ?? (e.REDIS_URL ? 'redis' : e.CACHE_FALLBACK),
+      primary: e.CACHE_BACKEND ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : e.CACHE_FALLBACK),
       redisUrl: e.REDIS_URL ?? null,
+      redisCluster: e.REDIS_CLUSTER_NODES ?? null,
       fallback: e.CACHE_FALLBACK,
       prefix: e.CACHE_PREFIX,
       ttlSeconds: e.CACHE_TTL_SECONDS,

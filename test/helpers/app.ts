@@ -20,6 +20,8 @@ export interface TestApp {
   readonly running: RunningApp;
   /** Every SQL statement Prisma sent since start (or the last clear), from Prisma's query events. */
   readonly queries: string[];
+  /** What the app logged at info level and above (kept only with `captureLogs`). */
+  logs(): { level: number; msg: string }[];
   /** POST /graphql; sends the write token unless `token` is given (null sends none). */
   gql<T = Record<string, unknown>>(
     query: string,
@@ -29,8 +31,13 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(label: string, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  label: string,
+  env: Record<string, string> = {},
+  options: { captureLogs?: boolean } = {},
+): Promise<TestApp> {
   const queries: string[] = [];
+  const logLines: string[] = [];
   const opened = await openMigratedDatabase(
     label,
     { HOST: '127.0.0.1', PORT: '0', API_TOKEN: TEST_TOKEN, ...env },
@@ -38,7 +45,9 @@ export async function startTestApp(label: string, env: Record<string, string> = 
   );
   const app: App = createApp(opened.config, {
     db: opened.db,
-    logger: createLogger({ logLevel: (process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent' }),
+    logger: options.captureLogs
+      ? createLogger({ logLevel: 'info' }, { write: (line: string) => logLines.push(line) })
+      : createLogger({ logLevel: (process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent' }),
   });
   const running = await app.start();
   const { url } = running;
@@ -47,6 +56,7 @@ export async function startTestApp(label: string, env: Record<string, string> = 
     db: opened.db,
     running,
     queries,
+    logs: () => logLines.map((line) => JSON.parse(line) as { level: number; msg: string }),
     async gql(query, variables, options = {}) {
       const token = options.token === undefined ? TEST_TOKEN : options.token;
       const response = await fetch(url, {

@@ -1,11 +1,13 @@
-// Redis for tests: the machine's shared server (under a random key prefix of the test's own), or
-// a private redis-server process on a free port for tests that kill, pause or restart it.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Redis for tests: the machine's shared server (under a random key prefix of the test's own), a
+// private redis-server process on a free port for tests that kill, pause or restart it, or a
+// private Redis Cluster of such processes.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import Redis from 'ioredis';
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -53,6 +55,8 @@ export interface RedisProcess {
   resume(): Promise<void>;
   /** Resumes a paused server, then kills it and removes its directory. */
   stop(): Promise<void>;
+  /** True between start() and kill()/stop(). */
+  running(): boolean;
 }
 
 /** The process state letter from /proc (Linux), or null where there is no /proc. */
@@ -79,9 +83,25 @@ async function waitForProcessState(pid: number, wanted: (state: string) => boole
   throw new Error(`process ${pid} did not change state`);
 }
 
-/** A private redis-server on a free port; kill() and start() again reuse the port. */
-export async function startRedisProcess(): Promise<RedisProcess> {
+export interface RedisProcessOptions {
+  /** Start in cluster mode, with this cluster-node-timeout (ms); the cluster bus gets its own free port. */
+  readonly clusterNodeTimeoutMs?: number;
+}
+
+/**
+ * A private redis-server on a free port; kill() and start() again reuse the port and the
+ * directory (a cluster node keeps its identity, in nodes.conf, across a restart).
+ */
+export async function startRedisProcess(options: RedisProcessOptions = {}): Promise<RedisProcess> {
   const port = await freePort();
+  const clusterArgs =
+    options.clusterNodeTimeoutMs === undefined
+      ? []
+      : [
+          ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+          ...['--cluster-node-timeout', String(options.clusterNodeTimeoutMs)],
+          ...['--cluster-port', String(await freePort())],
+        ];
   const dir = mkdtempSync(path.join(tmpdir(), 'bc-redis-'));
   let child: ChildProcess | undefined;
   let paused = false;
@@ -116,7 +136,10 @@ export async function startRedisProcess(): Promise<RedisProcess> {
     async start() {
       child = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+        [
+          ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+          ...['--dir', dir, ...clusterArgs],
+        ],
         {
           stdio: 'ignore',
         },
@@ -124,29 +147,134 @@ export async function startRedisProcess(): Promise<RedisProcess> {
       await waitForPing();
     },
     async kill() {
-      if (!child || child.exitCode !== null) return;
+      if (!handle.running()) return;
       const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGKILL');
+      child!.kill('SIGKILL');
       await exited;
     },
     async pause() {
-      if (!child || child.exitCode !== null || paused) return;
-      child.kill('SIGSTOP');
+      if (!handle.running() || paused) return;
+      child!.kill('SIGSTOP');
       paused = true;
-      await waitForProcessState(child.pid!, (state) => state === 'T');
+      await waitForProcessState(child!.pid!, (state) => state === 'T');
     },
     async resume() {
-      if (!child || child.exitCode !== null || !paused) return;
-      child.kill('SIGCONT');
+      if (!handle.running() || !paused) return;
+      child!.kill('SIGCONT');
       paused = false;
-      await waitForProcessState(child.pid!, (state) => state !== 'T');
+      await waitForProcessState(child!.pid!, (state) => state !== 'T');
     },
     async stop() {
       await handle.resume();
       await handle.kill();
       rmSync(dir, { recursive: true, force: true });
     },
+    // A process killed by a signal has signalCode set and exitCode still null.
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
   };
   await handle.start();
   return handle;
+}
+
+export interface RedisCluster {
+  /** Every node, masters first in the order redis-cli made them, then their replicas. */
+  readonly nodes: readonly RedisProcess[];
+  /** The REDIS_CLUSTER_NODES value for it: every node as a seed. */
+  readonly seeds: string;
+  /** A plain client on one node (for INFO, ROLE, CLUSTER ...); disconnect it. */
+  client(node: RedisProcess): Redis;
+  /** The node serving a key's slot now, asked of the cluster itself. */
+  masterOf(key: string): Promise<RedisProcess>;
+  /** Resolves once every running node reports cluster_state:ok and agrees on each slot's master. */
+  waitUntilOk(timeoutMs?: number): Promise<void>;
+  /** Stops every node and removes their directories. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A private Redis Cluster on loopback: `masters` redis-server processes in cluster mode (plus
+ * `replicasPerMaster` replicas of each), joined by `redis-cli --cluster create`. A small node
+ * timeout makes a failed master's replica take over within a few seconds.
+ */
+export async function startRedisCluster({
+  masters = 3,
+  replicasPerMaster = 0,
+  nodeTimeoutMs = 1000,
+}: { masters?: number; replicasPerMaster?: number; nodeTimeoutMs?: number } = {}): Promise<RedisCluster> {
+  const nodes: RedisProcess[] = [];
+  const client = (node: RedisProcess) => {
+    const c = new Redis(node.port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    c.on('error', () => {});
+    return c;
+  };
+  const running = () => nodes.filter((node) => node.running());
+  const cluster: RedisCluster = {
+    nodes,
+    seeds: '',
+    client,
+    async masterOf(key) {
+      const asker = client(running()[0]!);
+      try {
+        const slot = Number(await asker.cluster('KEYSLOT', key));
+        const ranges = await asker.cluster('SLOTS');
+        const [, , master] = ranges.find(([from, to]) => slot >= from && slot <= to)!;
+        return nodes.find((node) => node.port === master![1])!;
+      } finally {
+        asker.disconnect();
+      }
+    },
+    async waitUntilOk(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const views = await Promise.all(
+          running().map(async (node) => {
+            const c = client(node);
+            try {
+              const info = await c.cluster('INFO');
+              const slots = JSON.stringify(await c.cluster('SLOTS'));
+              return /^cluster_state:ok\s*$/m.test(info) ? slots : null;
+            } catch {
+              return null;
+            } finally {
+              c.disconnect();
+            }
+          }),
+        );
+        if (views.every((view) => view !== null && view === views[0])) return;
+        if (Date.now() > deadline) throw new Error(`Redis Cluster not ok after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await Promise.all(nodes.map((node) => node.stop()));
+    },
+  };
+  try {
+    for (let i = 0; i < masters * (1 + replicasPerMaster); i++)
+      nodes.push(await startRedisProcess({ clusterNodeTimeoutMs: nodeTimeoutMs }));
+    const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+    await promisify(execFile)('redis-cli', [
+      ...['--cluster', 'create', ...addresses],
+      ...['--cluster-replicas', String(replicasPerMaster), '--cluster-yes'],
+    ]);
+    await cluster.waitUntilOk();
+    // A replica can take over only once it has synced with its master.
+    for (const node of nodes) {
+      const c = client(node);
+      try {
+        for (let i = 0; ; i++) {
+          const info = await c.info('replication');
+          if (/^role:master/m.test(info) || /^master_link_status:up/m.test(info)) break;
+          if (i > 200) throw new Error(`replica on port ${node.port} did not sync`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        c.disconnect();
+      }
+    }
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return { ...cluster, seeds: nodes.map((node) => `127.0.0.1:${node.port}`).join(',') };
 }

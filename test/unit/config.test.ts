@@ -13,6 +13,7 @@ const OPTIONAL_VARIABLES = [
   'API_TOKEN',
   'GRAPHQL_INTROSPECTION',
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
   'CACHE_BACKEND',
 ] as const;
 const ALL_VARIABLES = [...Object.keys(DEFAULTS), ...OPTIONAL_VARIABLES];
@@ -47,6 +48,7 @@ const EXPECTED_DEFAULTS: Config = {
   cache: {
     primary: 'database',
     redisUrl: null,
+    redisCluster: null,
     fallback: 'database',
     prefix: 'barcode-cache',
     ttlSeconds: 3600,
@@ -291,6 +293,83 @@ describe('loadConfig: each variable', () => {
     ['production', false],
   ])('defaults introspection for NODE_ENV=%s to %p', (nodeEnv, expected) => {
     expect(loadConfig({ NODE_ENV: nodeEnv, API_TOKEN: TOKEN }).introspection).toBe(expected);
+  });
+});
+
+describe('REDIS_CLUSTER_NODES', () => {
+  const cluster = (value: string) => loadConfig({ REDIS_CLUSTER_NODES: value }).cache;
+
+  it('takes host:port seeds and makes redis the primary backend', () => {
+    expect(cluster('10.0.0.1:7000, redis-b:7001,[::1]:7002')).toMatchObject({
+      primary: 'redis',
+      redisUrl: null,
+      redisCluster: {
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: 'redis-b', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+        username: null,
+        password: null,
+        tls: false,
+      },
+    });
+  });
+
+  it('takes credentials and TLS from URL seeds, for every node', () => {
+    expect(cluster('rediss://app:p%40ss@a.example:6380,b.example:6380').redisCluster).toEqual({
+      nodes: [
+        { host: 'a.example', port: 6380 },
+        { host: 'b.example', port: 6380 },
+      ],
+      username: 'app',
+      password: 'p@ss',
+      tls: true,
+    });
+    expect(cluster('redis://:pw@a:7000,redis://:pw@b').redisCluster).toMatchObject({
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b', port: 6379 },
+      ],
+      username: null,
+      password: 'pw',
+    });
+  });
+
+  it.each([
+    ['a missing port', 'a.example'],
+    ['port 0', 'a:0'],
+    ['a port beyond 65535', 'a:65536'],
+    ['an empty seed', 'a:7000,,b:7001'],
+    ['a trailing comma', 'a:7000,'],
+    ['a path', 'a:7000/x'],
+    ['a database other than 0', 'redis://:secret-pw@a:7000/2'],
+    ['another scheme', 'http://a:7000'],
+  ])('refuses %s without echoing the value', (_label, value) => {
+    expect(configError({ REDIS_CLUSTER_NODES: value }).message).toBe(
+      'Invalid REDIS_CLUSTER_NODES: expected comma-separated host:port or redis[s]://[user:password@]host:port seeds, got (hidden)',
+    );
+  });
+
+  it('refuses URL seeds that disagree on credentials or TLS', () => {
+    for (const value of ['redis://:one@a:1,redis://:two@b:2', 'redis://a:1,rediss://b:2']) {
+      expect(configError({ REDIS_CLUSTER_NODES: value }).message).toBe(
+        'Invalid REDIS_CLUSTER_NODES: expected the same scheme and credentials on every URL seed, got (hidden)',
+      );
+    }
+  });
+
+  it('refuses REDIS_URL and REDIS_CLUSTER_NODES together', () => {
+    expect(configError({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'a:7000' }).message).toBe(
+      'Invalid REDIS_CLUSTER_NODES: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+    );
+  });
+
+  it('satisfies CACHE_BACKEND=redis, which needs one of the two', () => {
+    expect(loadConfig({ CACHE_BACKEND: 'redis', REDIS_CLUSTER_NODES: 'a:7000' }).cache.primary).toBe('redis');
+    expect(configError({ CACHE_BACKEND: 'redis' }).message).toBe(
+      'Invalid CACHE_BACKEND: redis needs REDIS_URL or REDIS_CLUSTER_NODES, got both unset',
+    );
   });
 });
 
