@@ -59,6 +59,8 @@ export interface BenchTargets {
   readonly prefix: string;
   /** The benchmark's own redis-server. */
   readonly redisUrl: string;
+  /** REDIS_CLUSTER_NODES of the benchmark's own Redis Cluster, when the run has the cluster mode. */
+  readonly clusterSeeds?: string;
   /** A port nothing listens on: the fallback mode's "unreachable Redis". */
   readonly closedPort: number;
   /** Sizes the memory backend so it never evicts. */
@@ -78,9 +80,13 @@ export function benchServerEnv(mode: Mode, targets: BenchTargets): Record<string
     case 'memory':
       // Room for every barcode and product (the default bound would evict during the run).
       return { ...base, CACHE_BACKEND: 'memory', CACHE_MEMORY_MAX_ENTRIES: String(targets.products * 4) };
+    case 'cluster':
+      if (!targets.clusterSeeds) throw new Error('the cluster mode needs a cluster');
+      return { ...base, REDIS_CLUSTER_NODES: targets.clusterSeeds };
     case 'floor':
     case 'cached':
     case 'cached-cold':
+    case 'two-instance':
       return { ...base, REDIS_URL: targets.redisUrl };
   }
 }
@@ -196,12 +202,18 @@ export async function queriesPerWrite(
 export const writeQueries = (writes: Record<WriteKind, number>, perWrite: Record<WriteKind, number>) =>
   WRITE_KINDS.reduce((sum, kind) => sum + writes[kind] * perWrite[kind], 0);
 
-/** Top-level Redis calls (round trips): script calls, reads and deletes; commands run inside scripts are not counted. */
-export async function redisCalls(redis: Redis): Promise<number> {
-  const info = await redis.info('commandstats');
+/**
+ * Top-level Redis calls on every given server (each node of a cluster): script calls, reads and
+ * deletes; commands run inside scripts are not counted. On one Redis a call is a round trip; a
+ * cluster batch makes one call per hash slot, sent to the nodes at once.
+ */
+export async function redisCalls(servers: readonly Redis[]): Promise<number> {
   let calls = 0;
-  for (const [, name, count] of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
-    if (['evalsha', 'eval', 'unlink', 'del', 'mget'].includes(name!)) calls += Number(count);
+  for (const redis of servers) {
+    const info = await redis.info('commandstats');
+    for (const [, name, count] of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+      if (['evalsha', 'eval', 'unlink', 'del', 'mget'].includes(name!)) calls += Number(count);
+    }
   }
   return calls;
 }
@@ -279,28 +291,68 @@ export async function load(
 }
 
 /**
- * One measured window: the load, with the server's query and cache counters and Redis's command
- * counts read before and after. `redis` is null for modes whose Redis calls are not counted.
+ * Runs one load per server at once (the connections split between them) and adds them up:
+ * requests and throughput are sums, p50 and p99 the worst instance's (percentiles of separate
+ * runs cannot be merged exactly; the worse one is the honest bound).
+ */
+export async function loadAll(
+  urls: readonly string[],
+  next: () => BenchRequest,
+  length: LoadLength,
+  connections: number,
+): Promise<LoadResult & { instanceRps: number[] }> {
+  const results = await Promise.all(
+    urls.map((url) => load(url, next, length, Math.max(1, Math.round(connections / urls.length)))),
+  );
+  const sum = (pick: (r: LoadResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  return {
+    requests: sum((r) => r.requests),
+    rps: sum((r) => r.rps),
+    p50: Math.max(...results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+    errors: sum((r) => r.errors),
+    writes: {
+      updateProduct: sum((r) => r.writes.updateProduct),
+      updateBarcode: sum((r) => r.writes.updateBarcode),
+    },
+    instanceRps: results.map((r) => r.rps),
+  };
+}
+
+/**
+ * One measured window: the load, with the servers' query and cache counters (summed over the
+ * instances) and the Redis servers' command counts read before and after. `redis` is empty for
+ * modes whose Redis calls are not counted.
  */
 export async function measureWindow(
-  server: BenchServer,
-  redis: Redis | null,
+  servers: readonly BenchServer[],
+  redis: readonly Redis[],
   window: { mode: Mode; workload: Workload; round: number },
-  run: () => Promise<LoadResult>,
+  run: () => Promise<LoadResult & { instanceRps?: number[] }>,
 ): Promise<Sample> {
-  const [before, redisBefore] = [await server.counters(), redis ? await redisCalls(redis) : 0];
-  const cpuBefore = server.cpuSeconds();
+  const counters = async () => {
+    const each = await Promise.all(servers.map((server) => server.counters()));
+    const add = (pick: (c: ServerCounters) => number) => each.reduce((sum, c) => sum + pick(c), 0);
+    return {
+      dbQueries: add((c) => c.dbQueries),
+      cacheHits: add((c) => c.cache.hits + c.cache.negativeHits),
+      cacheMisses: add((c) => c.cache.misses),
+      cpuSeconds: servers.reduce((sum, server) => sum + server.cpuSeconds(), 0),
+      redisCalls: await redisCalls(redis),
+    };
+  };
+  const before = await counters();
   const result = await run();
-  const cpuAfter = server.cpuSeconds();
-  const [after, redisAfter] = [await server.counters(), redis ? await redisCalls(redis) : 0];
+  const after = await counters();
   return {
     ...window,
     ...result,
+    instanceRps: result.instanceRps ?? [result.rps],
     writeQueries: 0,
-    serverCpuSeconds: cpuAfter - cpuBefore,
+    serverCpuSeconds: after.cpuSeconds - before.cpuSeconds,
     dbQueries: after.dbQueries - before.dbQueries,
-    redisCalls: redisAfter - redisBefore,
-    cacheHits: after.cache.hits + after.cache.negativeHits - before.cache.hits - before.cache.negativeHits,
-    cacheMisses: after.cache.misses - before.cache.misses,
+    redisCalls: after.redisCalls - before.redisCalls,
+    cacheHits: after.cacheHits - before.cacheHits,
+    cacheMisses: after.cacheMisses - before.cacheMisses,
   };
 }

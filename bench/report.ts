@@ -11,6 +11,8 @@ export const MODES = [
   'cached-cold',
   'fallback',
   'memory',
+  'cluster',
+  'two-instance',
 ] as const;
 export type Mode = (typeof MODES)[number];
 export const WORKLOADS = ['single', 'list50', 'page20', 'mixed'] as const;
@@ -23,6 +25,8 @@ export interface Sample {
   readonly round: number;
   readonly requests: number;
   readonly rps: number;
+  /** Throughput of each server instance (one, or two in the two-instance mode); rps is their sum. */
+  readonly instanceRps: readonly number[];
   readonly p50: number;
   readonly p99: number;
   /** Connection errors, timeouts, non-2xx answers and GraphQL error bodies. */
@@ -44,6 +48,8 @@ export interface Summary {
   readonly workload: Workload;
   readonly rounds: number;
   readonly rps: number;
+  /** Median throughput of each instance. */
+  readonly instanceRps: readonly number[];
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
@@ -80,6 +86,7 @@ export function summarize(samples: readonly Sample[]): Summary[] {
       workload,
       rounds: group.length,
       rps: median(group.map((s) => s.rps)),
+      instanceRps: group[0]!.instanceRps.map((_, i) => median(group.map((s) => s.instanceRps[i] ?? NaN))),
       p50: median(group.map((s) => s.p50)),
       p99: median(group.map((s) => s.p99)),
       errors: group.reduce((sum, s) => sum + s.errors, 0),
@@ -112,6 +119,11 @@ export function ratios(summaries: readonly Summary[]): Ratio[] {
     for (const base of ['naive', 'n-plus-one', 'batched'] as const) {
       const other = find(base, workload);
       if (other) out.push({ workload, name: `cached/${base} throughput`, value: cached.rps / other.rps });
+    }
+    // Scale-out: the same path on a Redis Cluster, and two instances sharing one Redis (and one core).
+    for (const variant of ['cluster', 'two-instance'] as const) {
+      const other = find(variant, workload);
+      if (other) out.push({ workload, name: `${variant}/cached throughput`, value: other.rps / cached.rps });
     }
     const naive = find('naive', workload);
     if (naive && naive.dbPerRequest > 0) {
@@ -192,6 +204,13 @@ export function markdown(
       (r) =>
         `| ${r.workload} | ${r.name} | ${r.name.includes('reduction') ? `${(r.value * 100).toFixed(1)}%` : `${r.value.toFixed(2)}×`} |`,
     ),
+    '',
+    ...summaries
+      .filter((s) => s.instanceRps.length > 1)
+      .map(
+        (s) =>
+          `- ${s.workload} · ${s.mode}: ${s.instanceRps.map((rps) => fixed(rps, 0)).join(' + ')} req/s per instance`,
+      ),
     '',
     `![throughput and p99 per mode](${chartFile})`,
     '',

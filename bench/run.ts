@@ -9,10 +9,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { clearPrefix, freePort, startRedisProcess } from '../test/helpers/redis';
+import { clearPrefix, freePort, startRedisCluster, startRedisProcess } from '../test/helpers/redis';
 import {
   benchServerEnv,
-  load,
+  loadAll,
   measureWindow,
   queriesPerWrite,
   writeQueries,
@@ -20,7 +20,17 @@ import {
   startBenchServer,
   warmThroughApi,
 } from './harness';
-import { MODES, WORKLOADS, markdown, ratios, summarize, svgChart, table, type Sample } from './report';
+import {
+  MODES,
+  WORKLOADS,
+  markdown,
+  ratios,
+  summarize,
+  svgChart,
+  table,
+  type Mode,
+  type Sample,
+} from './report';
 import { allCodes, createWorkloads } from './workloads';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -73,36 +83,52 @@ async function main(): Promise<void> {
   await admin(`CREATE DATABASE "${dbName}"`);
   const redisServer = await startRedisProcess();
   const redis = new Redis(redisServer.url);
-  const closedPort = await freePort();
+  // The cluster mode's own 3-master Redis Cluster, only when that mode runs.
+  const cluster = modes.includes('cluster') ? await startRedisCluster({ masters: 3 }) : null;
+  const clusterClients = cluster?.nodes.map((node) => cluster.client(node)) ?? [];
   const samples: Sample[] = [];
   const targets = {
     databaseUrl,
     prefix: PREFIX,
     redisUrl: redisServer.url,
-    closedPort,
+    clusterSeeds: cluster?.seeds,
+    closedPort: await freePort(),
     products: SETTINGS.products,
   };
   const requests = createWorkloads(SETTINGS.products);
+  /** The Redis servers whose calls a mode's windows count (none for modes without Redis). */
+  const countedRedis = (mode: Mode) =>
+    mode === 'cluster'
+      ? clusterClients
+      : ['cached', 'cached-cold', 'two-instance'].includes(mode)
+        ? [redis]
+        : [];
   try {
     await seedBenchData(databaseUrl, SETTINGS.products, { progress: true });
     for (let round = 1; round <= SETTINGS.rounds; round++) {
       // Rotate the order each round so no mode always runs first or last.
       const order = modes.map((_, i) => modes[(i + round - 1) % modes.length]!);
       for (const mode of order) {
-        const server = await startBenchServer(mode, benchServerEnv(mode, targets), await freePort(), {
-          build: 'compiled',
-          pin: pin(0),
-        });
+        // Two instances share the one core a single instance gets, so their total is comparable
+        // with `cached`: it shows what sharing one cache costs, not how far more cores go.
+        const servers = await Promise.all(
+          Array.from({ length: mode === 'two-instance' ? 2 : 1 }, async () =>
+            startBenchServer(mode, benchServerEnv(mode, targets), await freePort(), {
+              build: 'compiled',
+              pin: pin(0),
+            }),
+          ),
+        );
+        const urls = servers.map((server) => server.url);
         try {
-          if (mode === 'cached' || mode === 'memory' || mode === 'fallback')
-            await warmThroughApi(server.url, allCodes(SETTINGS.products));
+          if (!['floor', 'naive', 'n-plus-one', 'batched', 'cached-cold'].includes(mode))
+            await warmThroughApi(urls[0]!, allCodes(SETTINGS.products));
           for (const workload of mode === 'floor' ? (['single'] as const) : workloads) {
             const next = () => requests.next(mode, workload);
-            const window = (seconds: number) => load(server.url, next, { seconds }, SETTINGS.connections);
+            const window = (seconds: number) => loadAll(urls, next, { seconds }, SETTINGS.connections);
             if (mode === 'cached-cold') await clearPrefix(PREFIX, redisServer.url);
             else await window(SETTINGS.warmupS);
-            const countRedis = mode === 'cached' || mode === 'cached-cold' ? redis : null;
-            const measured = await measureWindow(server, countRedis, { mode, workload, round }, () =>
+            const measured = await measureWindow(servers, countedRedis(mode), { mode, workload, round }, () =>
               window(SETTINGS.windowS),
             );
             const sample =
@@ -111,23 +137,24 @@ async function main(): Promise<void> {
                     ...measured,
                     writeQueries: writeQueries(
                       measured.writes,
-                      await queriesPerWrite(server, requests.write),
+                      await queriesPerWrite(servers[0]!, requests.write),
                     ),
                   }
                 : measured;
             samples.push(sample);
             console.log(
-              `round ${round} ${mode.padEnd(11)} ${workload.padEnd(7)} ${sample.rps.toFixed(0).padStart(6)} req/s  p99 ${sample.p99} ms  errors ${sample.errors}`,
+              `round ${round} ${mode.padEnd(12)} ${workload.padEnd(7)} ${sample.rps.toFixed(0).padStart(6)} req/s  p99 ${sample.p99} ms  errors ${sample.errors}`,
             );
           }
         } finally {
-          await server.stop();
+          await Promise.all(servers.map((server) => server.stop()));
         }
       }
     }
   } finally {
     redis.disconnect();
-    await redisServer.stop();
+    for (const client of clusterClients) client.disconnect();
+    await Promise.all([redisServer.stop(), cluster?.stop()]);
     await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
   }
 

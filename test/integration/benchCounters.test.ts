@@ -68,7 +68,7 @@ async function withServer(mode: Mode, use: (server: BenchServer) => Promise<void
 
 /** REQUESTS requests, one connection, measured the way the benchmark measures a window. */
 const measure = (server: BenchServer, mode: Mode, workload: Workload, next: () => BenchRequest) =>
-  measureWindow(server, redis, { mode, workload, round: 1 }, () =>
+  measureWindow([server], [redis], { mode, workload, round: 1 }, () =>
     load(server.url, next, { amount: REQUESTS }, 1),
   );
 
@@ -97,8 +97,8 @@ it('counts the cached path: 4 Redis calls and 2 queries cold, then 1 Redis call 
     await clearPrefix(prefix, redisServer.url);
     // Cold: read barcodes, read their products, fill products, fill barcodes; one query each.
     const cold = await measureWindow(
-      server,
-      redis,
+      [server],
+      [redis],
       { mode: 'cached-cold', workload: 'list50', round: 1 },
       () => load(server.url, () => list50, { amount: 1 }, 1),
     );

@@ -7,6 +7,7 @@ const sample = (overrides: Partial<Sample>): Sample => ({
   round: 1,
   requests: 1000,
   rps: 500,
+  instanceRps: [500],
   p50: 5,
   p99: 20,
   errors: 0,
@@ -67,6 +68,7 @@ it('summarizes rounds into medians, per-request counts and a pooled hit rate', (
     workload: 'single',
     rounds: 3,
     rps: 500,
+    instanceRps: [500],
     p50: 5,
     p99: 20,
     errors: 2,
@@ -115,6 +117,20 @@ it("separates the reads' database load from the writes' own statements in a mixe
   const byName = Object.fromEntries(ratios(summaries).map((r) => [r.name, r.value]));
   expect(byName['database load reduction vs naive']).toBeCloseTo(1 - 0.295 / 2.1);
   expect(byName['read database load reduction vs naive']).toBeCloseTo(0.95);
+});
+
+it('compares the scale-out modes with the cached path and lists each instance', () => {
+  const summaries = summarize([
+    sample({ mode: 'cached', rps: 1000 }),
+    sample({ mode: 'cluster', rps: 800 }),
+    sample({ mode: 'two-instance', rps: 900, instanceRps: [460, 440] }),
+  ]);
+  const byName = Object.fromEntries(ratios(summaries).map((r) => [r.name, r.value]));
+  expect(byName['cluster/cached throughput']).toBeCloseTo(0.8);
+  expect(byName['two-instance/cached throughput']).toBeCloseTo(0.9);
+  expect(markdown(summaries, ratios(summaries), {})).toContain(
+    '- single · two-instance: 460 + 440 req/s per instance',
+  );
 });
 
 it('renders the table, Markdown and SVG with every mode', () => {
