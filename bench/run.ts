@@ -53,7 +53,7 @@ const complete = modes.length === MODES.length && workloads.length === WORKLOADS
 const SETTINGS = {
   ...(quick
     ? { products: 5_000, rounds: 1, warmupS: 1, windowS: 2, connections: 8 }
-    : { products: 50_000, rounds: 3, warmupS: 2, windowS: 5, connections: 8 }),
+    : { products: 50_000, rounds: 3, warmupS: 1.5, windowS: 4, connections: 8 }),
   ...(flags.rounds && { rounds: Number(flags.rounds) }),
 };
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
