@@ -35,13 +35,15 @@ import { allCodes, createWorkloads } from './workloads';
 
 const ROOT = path.resolve(__dirname, '..');
 // --modes and --workloads (comma-separated) narrow a run for profiling or A/B checks; the
-// results files are only written by complete runs, so they always hold every ratio.
+// results files are only written by complete runs, so they always hold every ratio. --profile
+// writes each server's V8 CPU profile to bench/profiles/ (open it in Chrome DevTools).
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     modes: { type: 'string' },
     workloads: { type: 'string' },
     rounds: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick!;
@@ -116,6 +118,9 @@ async function main(): Promise<void> {
             startBenchServer(mode, benchServerEnv(mode, targets), await freePort(), {
               build: 'compiled',
               pin: pin(0),
+              nodeArgs: flags.profile
+                ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench/profiles')}`]
+                : [],
             }),
           ),
         );
