@@ -12,6 +12,11 @@ export const DEFAULTS = {
   DATABASE_POOL_SIZE: 10,
   DATABASE_TIMEOUT_MS: 5000,
   MAX_BODY_BYTES: 1_000_000,
+  MAX_QUERY_DEPTH: 8,
+  MAX_QUERY_ALIASES: 15,
+  MAX_QUERY_COST: 20_000,
+  MAX_QUERY_TOKENS: 1000,
+  MAX_QUERY_DIRECTIVES: 50,
   SHUTDOWN_TIMEOUT_MS: 10_000,
   CACHE_FALLBACK: 'database',
   CACHE_PREFIX: 'barcode-cache',
@@ -51,9 +56,25 @@ export interface Config {
   readonly introspection: boolean;
   /** Largest accepted request body. @default 1000000 */
   readonly maxBodyBytes: number;
+  /** Limits every GraphQL operation must stay within (see src/graphql/queryLimits.ts). */
+  readonly queryLimits: QueryLimits;
   /** On SIGTERM/SIGINT, how long in-flight requests may take before their connections are cut. @default 10000 */
   readonly shutdownTimeoutMs: number;
   readonly cache: CacheConfig;
+}
+
+/** Per-operation limits, checked before anything runs; exceeding one is a 400 with an error naming it. */
+export interface QueryLimits {
+  /** Deepest field nesting (fragments do not count as a level; introspection is exempt). @default 8 */
+  readonly depth: number;
+  /** Aliased fields per operation (`__typename` is exempt). @default 15 */
+  readonly aliases: number;
+  /** GraphQL Armor's static cost estimate (introspection is exempt). @default 20000 */
+  readonly cost: number;
+  /** Lexical tokens in the document, counted while parsing. @default 1000 */
+  readonly tokens: number;
+  /** Directives per operation. @default 50 */
+  readonly directives: number;
 }
 
 export interface CacheConfig {
@@ -119,6 +140,11 @@ const schema = z.object({
     .optional(),
   GRAPHQL_INTROSPECTION: booleanText.optional(),
   MAX_BODY_BYTES: integerText(1024, 100_000_000).default(DEFAULTS.MAX_BODY_BYTES),
+  MAX_QUERY_DEPTH: integerText(1, 1000).default(DEFAULTS.MAX_QUERY_DEPTH),
+  MAX_QUERY_ALIASES: integerText(0, 100_000).default(DEFAULTS.MAX_QUERY_ALIASES),
+  MAX_QUERY_COST: integerText(1, 100_000_000).default(DEFAULTS.MAX_QUERY_COST),
+  MAX_QUERY_TOKENS: integerText(200, 10_000_000).default(DEFAULTS.MAX_QUERY_TOKENS),
+  MAX_QUERY_DIRECTIVES: integerText(0, 100_000).default(DEFAULTS.MAX_QUERY_DIRECTIVES),
   SHUTDOWN_TIMEOUT_MS: integerText(0, 600_000).default(DEFAULTS.SHUTDOWN_TIMEOUT_MS),
   REDIS_URL: z
     .string()
@@ -230,6 +256,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     apiTokens: e.API_TOKEN ?? null,
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxBodyBytes: e.MAX_BODY_BYTES,
+    queryLimits: {
+      depth: e.MAX_QUERY_DEPTH,
+      aliases: e.MAX_QUERY_ALIASES,
+      cost: e.MAX_QUERY_COST,
+      tokens: e.MAX_QUERY_TOKENS,
+      directives: e.MAX_QUERY_DIRECTIVES,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     cache: {
       primary: e.CACHE_BACKEND ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : e.CACHE_FALLBACK),

@@ -1,4 +1,5 @@
-// The Apollo Server: schema, error formatting, Sandbox or no landing page, and the write guard.
+// The Apollo Server: schema, error formatting, query limits, Sandbox or no landing page, and the
+// write guard.
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
@@ -12,6 +13,7 @@ import type { Logger } from '../logger';
 import type { Context } from './context';
 import { unauthenticated } from './errors';
 import { createFormatError } from './formatError';
+import { queryLimitOptions } from './queryLimits';
 import { loadTypeDefs, resolvers } from './schema';
 
 /**
@@ -49,6 +51,7 @@ export function createApolloServer(
   logger: Logger,
   httpServer: Server,
 ): ApolloServer<Context> {
+  const limits = queryLimitOptions<Context>(config.queryLimits, { introspection: config.introspection });
   return new ApolloServer<Context>({
     typeDefs: loadTypeDefs(),
     resolvers: resolvers as never,
@@ -57,7 +60,11 @@ export function createApolloServer(
     // main.ts owns the signals: it stops the whole app (HTTP, Apollo, database) in order and exits.
     stopOnTerminationSignals: false,
     formatError: createFormatError(logger),
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
     plugins: [
+      ...limits.plugins,
       writeGuard,
       noStore,
       ApolloServerPluginCacheControlDisabled(),

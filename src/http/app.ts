@@ -47,24 +47,32 @@ export function createHttpApp(deps: HttpDeps): Express {
     express.json({ limit: deps.maxBodyBytes }),
     expressMiddleware(deps.apollo, { context: async ({ req }) => deps.context(req.headers.authorization) }),
   );
-  app.use(jsonErrors(deps.logger));
+  app.use(jsonErrors(deps.logger, deps.maxBodyBytes));
   return app;
 }
 
-function jsonErrors(logger: Logger): ErrorRequestHandler {
+function jsonErrors(logger: Logger, maxBodyBytes: number): ErrorRequestHandler {
   return (error: { status?: number; type?: string }, _req, res, _next) => {
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    const message =
-      error.type === 'entity.too.large'
-        ? 'Request body is too large'
-        : error.type === 'entity.parse.failed'
-          ? 'Request body is not valid JSON'
-          : status < 500
-            ? 'Bad request'
-            : 'Internal server error';
+    const tooLarge = error.type === 'entity.too.large';
+    const message = tooLarge
+      ? `Request body is too large: at most ${maxBodyBytes} bytes`
+      : error.type === 'entity.parse.failed'
+        ? 'Request body is not valid JSON'
+        : status < 500
+          ? 'Bad request'
+          : 'Internal server error';
     if (status >= 500) logger.error({ err: error }, 'unexpected HTTP error');
     res.status(status).json({
-      errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }],
+      errors: [
+        {
+          message,
+          extensions: {
+            code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR',
+            ...(tooLarge && { limit: 'MAX_BODY_BYTES' }),
+          },
+        },
+      ],
     });
   };
 }

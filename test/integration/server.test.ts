@@ -52,7 +52,12 @@ describe('development server', () => {
     const large = await post(JSON.stringify({ query: `{ barcode(code: "${'x'.repeat(3000)}") { id } }` }));
     expect(large.status).toBe(413);
     expect(await large.json()).toEqual({
-      errors: [{ message: 'Request body is too large', extensions: { code: 'BAD_REQUEST' } }],
+      errors: [
+        {
+          message: 'Request body is too large: at most 2048 bytes',
+          extensions: { code: 'BAD_REQUEST', limit: 'MAX_BODY_BYTES' },
+        },
+      ],
     });
   });
 

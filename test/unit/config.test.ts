@@ -44,6 +44,7 @@ const EXPECTED_DEFAULTS: Config = {
   apiTokens: null,
   introspection: true,
   maxBodyBytes: 1_000_000,
+  queryLimits: { depth: 8, aliases: 15, cost: 20_000, tokens: 1000, directives: 50 },
   shutdownTimeoutMs: 10_000,
   cache: {
     primary: 'database',
@@ -152,6 +153,11 @@ describe('loadConfig: each variable', () => {
   describe.each<[string, number, number, (c: Config) => number]>([
     ['PORT', 0, 65_535, (c) => c.port],
     ['MAX_BODY_BYTES', 1024, 100_000_000, (c) => c.maxBodyBytes],
+    ['MAX_QUERY_DEPTH', 1, 1000, (c) => c.queryLimits.depth],
+    ['MAX_QUERY_ALIASES', 0, 100_000, (c) => c.queryLimits.aliases],
+    ['MAX_QUERY_COST', 1, 100_000_000, (c) => c.queryLimits.cost],
+    ['MAX_QUERY_TOKENS', 200, 10_000_000, (c) => c.queryLimits.tokens],
+    ['MAX_QUERY_DIRECTIVES', 0, 100_000, (c) => c.queryLimits.directives],
     [
       'DATABASE_POOL_SIZE',
       1,
