@@ -452,3 +452,105 @@ describe('normalizeCode: properties', () => {
     );
   });
 });
+
+describe('normalizeCode: round trips, equivalence classes and check-digit rejection', () => {
+  /** Any accepted input: valid GTINs of every length (some zero-padded), and printable codes, with whitespace around. */
+  const gtinOfAnyLength = fc.constantFrom(...GTIN_LENGTHS).chain(validGtin);
+  const whitespace = fc.string({ unit: fc.constantFrom(' ', '\t', '\n', '\u00a0', '\u3000'), maxLength: 2 });
+  const acceptedInput = fc
+    .tuple(whitespace, fc.oneof(gtinOfAnyLength, printableString(MAX_CODE_LENGTH)), whitespace)
+    .map(([before, code, after]) => before + code + after)
+    .filter((raw) => {
+      try {
+        normalizeCode(raw);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+
+  /** The reference model of "the same barcode": GTINs by numeric value, anything else by its trimmed text. */
+  const identity = (raw: string) => {
+    const code = raw.trim();
+    return isGtinShaped(code) ? `gtin:${BigInt(code)}` : `text:${code}`;
+  };
+
+  it('gives two inputs the same key exactly when the model calls them the same barcode', () => {
+    // Pairs drawn from a small pool so that equal pairs are common, not just different ones.
+    const pair = fc.oneof(
+      fc.tuple(acceptedInput, acceptedInput),
+      gtinOfAnyLength.chain((code) => {
+        const digits = code.replace(/^0+/, '');
+        const forms = GTIN_LENGTHS.filter((l) => l >= digits.length).map((l) => digits.padStart(l, '0'));
+        return fc.tuple(fc.constantFrom(...forms), fc.constantFrom(...forms));
+      }),
+    );
+    fc.assert(
+      fc.property(pair, ([a, b]) => {
+        expect(normalizeCode(a).key === normalizeCode(b).key).toBe(identity(a) === identity(b));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('round-trips a GTIN-14 key to every shorter form its leading zeros allow, and back', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6 }), digitString(13), (zeros, body) => {
+        const key = ('0'.repeat(zeros) + body).slice(0, 13).padEnd(13, '0');
+        const gtin = key + gs1CheckDigit(key);
+        const significant = gtin.replace(/^0+/, '');
+        for (const length of GTIN_LENGTHS.filter((l) => l >= significant.length)) {
+          const form = gtin.slice(14 - length);
+          const normalized = normalizeCode(form);
+          expect(normalized).toEqual<NormalizedCode>({
+            code: form,
+            key: gtin,
+            symbology: SYMBOLOGY_BY_LENGTH[length]!,
+            gtin,
+          });
+          // …and the key itself is an accepted code with the same key (the cache and the index agree).
+          expect(normalizeCode(normalized.key).key).toBe(gtin);
+        }
+      }),
+    );
+  });
+
+  it('keeps GTIN keys and other keys apart: a GTIN key is 14 digits, no other key is', () => {
+    fc.assert(
+      fc.property(acceptedInput, (raw) => {
+        const { key, gtin } = normalizeCode(raw);
+        expect(/^\d{14}$/.test(key)).toBe(gtin !== null);
+      }),
+    );
+  });
+
+  it('rejects every single-digit substitution anywhere in a GTIN', () => {
+    fc.assert(
+      fc.property(gtinOfAnyLength, fc.nat(), fc.integer({ min: 1, max: 9 }), (code, position, offset) => {
+        const index = position % code.length;
+        const changed = String((Number(code[index]) + offset) % 10);
+        const typo = code.slice(0, index) + changed + code.slice(index + 1);
+        expect(rejection(typo).message).toMatch(
+          /^Barcode '\d+' has a wrong check digit: expected \d, got \d$/,
+        );
+      }),
+    );
+  });
+
+  it('rejects swapping two adjacent different digits, except the pairs mod-10 cannot see (differing by 5)', () => {
+    fc.assert(
+      fc.property(gtinOfAnyLength, fc.nat(), (code, position) => {
+        const index = position % (code.length - 1);
+        const [a, b] = [code[index]!, code[index + 1]!];
+        fc.pre(a !== b);
+        const swapped = code.slice(0, index) + b + a + code.slice(index + 2);
+        if (Math.abs(Number(a) - Number(b)) === 5) {
+          // A known blind spot of GS1 mod-10 (weights 3 and 1 differ by 2, and 2 × 5 ≡ 0 mod 10).
+          expect(normalizeCode(swapped).key).not.toBe(normalizeCode(code).key);
+        } else {
+          expect(rejection(swapped).message).toContain('has a wrong check digit');
+        }
+      }),
+    );
+  });
+});
