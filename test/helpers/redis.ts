@@ -86,6 +86,8 @@ async function waitForProcessState(pid: number, wanted: (state: string) => boole
 export interface RedisProcessOptions {
   /** Start in cluster mode, with this cluster-node-timeout (ms); the cluster bus gets its own free port. */
   readonly clusterNodeTimeoutMs?: number;
+  /** Require AUTH with this password; `url` then carries it (redis://:password@…). */
+  readonly password?: string;
 }
 
 /**
@@ -109,6 +111,7 @@ export async function startRedisProcess(options: RedisProcessOptions = {}): Prom
     const client = new Redis({
       port,
       host: '127.0.0.1',
+      password: options.password,
       lazyConnect: true,
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
@@ -132,13 +135,14 @@ export async function startRedisProcess(options: RedisProcessOptions = {}): Prom
   };
   const handle: RedisProcess = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
     async start() {
       child = spawn(
         'redis-server',
         [
           ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
           ...['--dir', dir, ...clusterArgs],
+          ...(options.password ? ['--requirepass', options.password] : []),
         ],
         {
           stdio: 'ignore',
