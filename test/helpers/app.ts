@@ -22,11 +22,14 @@ export interface TestApp {
   readonly queries: string[];
   /** What the app logged at info level and above (kept only with `captureLogs`). */
   logs(): { level: number; msg: string }[];
-  /** POST /graphql; sends the write token unless `token` is given (null sends none). */
+  /**
+   * POST /graphql; sends the write token unless `token` is given (null sends none), or
+   * `authorization` as the whole header when given.
+   */
   gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
-    options?: { token?: string | null },
+    options?: { token?: string | null; authorization?: string },
   ): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
 }
@@ -59,11 +62,12 @@ export async function startTestApp(
     logs: () => logLines.map((line) => JSON.parse(line) as { level: number; msg: string }),
     async gql(query, variables, options = {}) {
       const token = options.token === undefined ? TEST_TOKEN : options.token;
+      const authorization = options.authorization ?? (token === null ? undefined : `Bearer ${token}`);
       const response = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(token !== null && { authorization: `Bearer ${token}` }),
+          ...(authorization !== undefined && { authorization }),
         },
         body: JSON.stringify({ query, variables }),
       });
