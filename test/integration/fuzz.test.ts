@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { normalizeCode } from '../../src/modules/barcode/gtin';
 import { openMigratedDatabase } from '../helpers/database';
+import { aliasedQuery, nestedQuery } from '../helpers/queries';
 import { clearPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis';
 import { startServerProcess, type ServerProcess } from '../helpers/serverProcess';
 
@@ -105,26 +106,16 @@ const list = fc
   }));
 
 /** barcode → product → barcodes → product …, deeper than MAX_QUERY_DEPTH (8). */
-const deep = fc.integer({ min: 9, max: 400 }).map((depth) => {
-  const path = [
-    'barcode(code: "1")',
-    ...Array.from({ length: depth - 2 }, (_, i) => (i % 2 ? 'barcodes' : 'product')),
-  ];
-  return {
-    kind: 'deep',
-    ...json({
-      query: `{ ${path.join(' { ')} { ${path.length % 2 ? 'code' : 'id'} ${'} '.repeat(path.length)}}`,
-    }),
-    status: 400,
-    codes: ['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED'],
-  };
-});
+const deep = fc.integer({ min: 9, max: 400 }).map((depth) => ({
+  kind: 'deep',
+  ...json({ query: nestedQuery(depth) }),
+  status: 400,
+  codes: ['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED'],
+}));
 
 const aliases = fc.integer({ min: 16, max: 300 }).map((n) => ({
   kind: 'aliases',
-  ...json({
-    query: `{ ${Array.from({ length: n }, (_, i) => `a${i}: barcode(code: "${i}") { id }`).join(' ')} }`,
-  }),
+  ...json({ query: aliasedQuery(n) }),
   status: 400,
   codes: ['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED'],
 }));

@@ -2,8 +2,14 @@
 // error naming the limit, before any resolver runs (no query reaches the database), and the
 // server keeps serving. Sandbox's introspection and the README's example queries stay within them.
 import { gzipSync } from 'node:zlib';
-import { getIntrospectionQuery } from 'graphql';
 import { codesOf, startTestApp, TEST_TOKEN, type GraphQLResponse, type TestApp } from '../helpers/app';
+import {
+  aliasedQuery,
+  DEAR_PRODUCT_PAGE_QUERY,
+  nestedQuery,
+  productPageQuery,
+  SANDBOX_INTROSPECTION_QUERY,
+} from '../helpers/queries';
 
 const MAX_BODY_BYTES = 64 * 1024;
 let app: TestApp;
@@ -23,28 +29,13 @@ const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
     body,
   });
 
-/** Deepest field nesting `depth`: barcode → product → barcodes → product … */
-function nested(depth: number): string {
-  const path = [
-    'barcode(code: "1")',
-    ...Array.from({ length: depth - 2 }, (_, i) => (i % 2 ? 'barcodes' : 'product')),
-  ];
-  return `{ ${path.join(' { ')} { ${path.length % 2 ? 'code' : 'id'} ${'} '.repeat(path.length)}}`;
-}
-
 describe.each([
-  ['MAX_QUERY_DEPTH', nested(9), 'Query depth limit of 8 exceeded, found 9.'],
-  [
-    'MAX_QUERY_ALIASES',
-    `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: barcode(code: "${i}") { id }`).join(' ')} }`,
-    'Aliases limit of 15 exceeded, found 16.',
-  ],
+  ['MAX_QUERY_DEPTH', nestedQuery(9), 'Query depth limit of 8 exceeded, found 9.'],
+  ['MAX_QUERY_ALIASES', aliasedQuery(16), 'Aliases limit of 15 exceeded, found 16.'],
   [
     'MAX_QUERY_COST',
     // A full 100-product page (within the limit, see below) whose barcodes list their own barcodes.
-    `{ products(first: 100) { totalCount edges { cursor node { id sku name description priceCents createdAt updatedAt
-       barcodes { id code gtin symbology active createdAt updatedAt product { id sku name barcodes { id code gtin symbology active product { id sku name } } } } } }
-       pageInfo { hasNextPage endCursor } } }`,
+    DEAR_PRODUCT_PAGE_QUERY,
     expect.stringMatching(/^Query Cost limit of 20000 exceeded, found \d+(\.\d+)?\.$/),
   ],
   [
@@ -130,14 +121,7 @@ describe('request bodies', () => {
 
 describe('what stays within the limits', () => {
   it("passes Sandbox's introspection query with every option", async () => {
-    const query = getIntrospectionQuery({
-      descriptions: true,
-      specifiedByUrl: true,
-      directiveIsRepeatable: true,
-      schemaDescription: true,
-      inputValueDeprecation: true,
-      oneOf: true,
-    });
+    const query = SANDBOX_INTROSPECTION_QUERY;
     const response = await app.gql<{ __schema: { types: { name: string }[] } }>(query);
     expect(response.status).toBe(200);
     expect(response.errors).toBeUndefined();
@@ -152,8 +136,7 @@ describe('what stays within the limits', () => {
       receiving: barcodes(codes: ["4000000000020", "04000000000020", "not-known", "4000000000021"]) { code product { name } }
       products(first: 3, filter: { search: "coffee" }) { totalCount edges { cursor node { sku name barcodes { code } } } pageInfo { hasNextPage endCursor } }
     }`;
-    const page = `{ products(first: 100) { totalCount edges { cursor node { id sku name description priceCents createdAt updatedAt
-      barcodes { id code gtin symbology active createdAt updatedAt product { id sku name } } } } pageInfo { hasNextPage endCursor } } }`;
+    const page = productPageQuery();
     for (const query of [scan, page]) {
       const response = await app.gql(query);
       expect(response.status).toBe(200);
@@ -196,7 +179,7 @@ describe('in production', () => {
   });
 
   it('applies the same limits', async () => {
-    const response = await prod.gql(nested(9));
+    const response = await prod.gql(nestedQuery(9));
     expect(response.status).toBe(400);
     expect(response.errors![0]!.extensions).toEqual({
       code: 'GRAPHQL_VALIDATION_FAILED',

@@ -1,18 +1,16 @@
 // The query limits as graphql-js applies them: each limit lets an operation exactly at it through
 // and rejects one step over it with a message naming the limit; introspection is exempt.
 import fc from 'fast-check';
-import {
-  buildSchema,
-  getIntrospectionQuery,
-  GraphQLError,
-  parse,
-  specifiedRules,
-  validate,
-  type ValidationRule,
-} from 'graphql';
+import { buildSchema, GraphQLError, parse, specifiedRules, validate, type ValidationRule } from 'graphql';
 import { DEFAULTS, loadConfig, type QueryLimits } from '../../src/config/config';
 import { queryLimitOptions } from '../../src/graphql/queryLimits';
 import { loadTypeDefs } from '../../src/graphql/schema';
+import {
+  DEAR_PRODUCT_PAGE_QUERY,
+  nestedQuery,
+  productPageQuery,
+  SANDBOX_INTROSPECTION_QUERY,
+} from '../helpers/queries';
 
 const schema = buildSchema(loadTypeDefs().join('\n'));
 const DEFAULT_LIMITS = loadConfig({}).queryLimits;
@@ -32,16 +30,6 @@ const messages = (query: string, limits?: QueryLimits) => check(query, limits).m
 const limitNames = (query: string, limits?: QueryLimits) =>
   check(query, limits).map((e) => e.extensions.limit);
 
-/** barcode → product → barcodes → product …, `depth` fields deep. */
-function nested(depth: number): string {
-  const path = [
-    'barcode(code: "1")',
-    ...Array.from({ length: depth - 2 }, (_, i) => (i % 2 ? 'barcodes' : 'product')),
-  ];
-  const leaf = path.length % 2 ? 'code' : 'id';
-  return `{ ${path.join(' { ')} { ${leaf} ${'} '.repeat(path.length)}}`;
-}
-
 it('uses the documented defaults', () => {
   expect(DEFAULT_LIMITS).toEqual({
     depth: DEFAULTS.MAX_QUERY_DEPTH,
@@ -55,18 +43,18 @@ it('uses the documented defaults', () => {
 
 describe('MAX_QUERY_DEPTH', () => {
   it('lets a query exactly at the limit through and names the limit one level deeper', () => {
-    expect(messages(nested(8))).toEqual([]);
-    expect(check(nested(9))).toHaveLength(1);
-    expect(messages(nested(9))).toEqual(['Query depth limit of 8 exceeded, found 9.']);
-    expect(limitNames(nested(9))).toEqual(['MAX_QUERY_DEPTH']);
+    expect(messages(nestedQuery(8))).toEqual([]);
+    expect(check(nestedQuery(9))).toHaveLength(1);
+    expect(messages(nestedQuery(9))).toEqual(['Query depth limit of 8 exceeded, found 9.']);
+    expect(limitNames(nestedQuery(9))).toEqual(['MAX_QUERY_DEPTH']);
   });
 
   it('follows the configured value', () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 20 }), (depth) => {
         const limits = { ...DEFAULT_LIMITS, depth, cost: 1e9 };
-        expect(messages(nested(depth), limits)).toEqual([]);
-        expect(limitNames(nested(depth + 1), limits)).toEqual(['MAX_QUERY_DEPTH']);
+        expect(messages(nestedQuery(depth), limits)).toEqual([]);
+        expect(limitNames(nestedQuery(depth + 1), limits)).toEqual(['MAX_QUERY_DEPTH']);
       }),
       { numRuns: 30 },
     );
@@ -99,23 +87,18 @@ describe('MAX_QUERY_ALIASES', () => {
 });
 
 describe('MAX_QUERY_COST', () => {
-  const page = (first: number, extra = '') =>
-    `{ products(first: ${first}) { totalCount edges { cursor node { id sku name description priceCents createdAt updatedAt
-      barcodes { id code gtin symbology active createdAt updatedAt product { id sku name ${extra} } } } }
-      pageInfo { hasNextPage endCursor } } }`;
-
   it('lets a full 100-product page with every field through', () => {
-    expect(messages(page(100))).toEqual([]);
+    expect(messages(productPageQuery())).toEqual([]);
   });
 
   it('rejects a 100-product page that nests two more levels, naming the cost', () => {
     // Still within MAX_QUERY_DEPTH (8 fields deep), so the cost alone rejects it.
-    const dear = page(100, 'barcodes { id code gtin symbology active product { id sku name } }');
+    const dear = DEAR_PRODUCT_PAGE_QUERY;
     expect(messages(dear)).toEqual([
       expect.stringMatching(/^Query Cost limit of 20000 exceeded, found \d+(\.\d+)?\.$/),
     ]);
     expect(limitNames(dear)).toEqual(['MAX_QUERY_COST']);
-    expect(limitNames(page(100), { ...DEFAULT_LIMITS, cost: 1000 })).toEqual(['MAX_QUERY_COST']);
+    expect(limitNames(productPageQuery(), { ...DEFAULT_LIMITS, cost: 1000 })).toEqual(['MAX_QUERY_COST']);
   });
 });
 
@@ -154,14 +137,7 @@ describe('MAX_QUERY_TOKENS', () => {
 });
 
 it("passes Sandbox's introspection query, with every option, under the defaults", () => {
-  const query = getIntrospectionQuery({
-    descriptions: true,
-    specifiedByUrl: true,
-    directiveIsRepeatable: true,
-    schemaDescription: true,
-    inputValueDeprecation: true,
-    oneOf: true,
-  });
+  const query = SANDBOX_INTROSPECTION_QUERY;
   expect(messages(query)).toEqual([]);
   // Depth and cost exempt it: it is 13 levels deep, far beyond a limit of 8.
   expect(messages(query, { ...DEFAULT_LIMITS, depth: 2, cost: 10 })).toEqual([]);
