@@ -4,6 +4,7 @@
 // invalidation could not reach it are deleted (or the whole namespace cleared) before Redis
 // serves again, so no entry that missed an invalidation is ever read. The fallback (database or
 // memory backend) is invalidated on every write too, so it is coherent whenever it takes over.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
 import type { CacheBackend, LeasedFill, LeasedRead } from './backend';
 import type { ActiveBackend, CacheStats } from './stats';
@@ -52,8 +53,12 @@ export class ResilientCache {
   private readonly missedKeys = new Set<string>();
   private missedAll = false;
   private lastRemoteError: string | undefined;
+  /** This instance's own key for checkRemote (instances sharing Redis must not see each other's lease). */
+  private readonly probeKey: string;
 
-  constructor(private readonly options: ResilientCacheOptions) {}
+  constructor(private readonly options: ResilientCacheOptions) {
+    this.probeKey = `${options.namespace}probe:${randomUUID()}`;
+  }
 
   /** The error listener to give the remote client: remembers why it failed, for the log line. */
   readonly onRemoteError = (error: Error) => {
@@ -73,7 +78,7 @@ export class ResilientCache {
       return;
     }
     try {
-      await remote.ping();
+      await this.checkRemote(remote);
       this.state = { kind: 'primary' };
       this.publish();
       logger.info({ cache: 'redis' }, `✅ Using ${this.remoteServing()}`);
@@ -234,6 +239,18 @@ export class ResilientCache {
     this.scheduleProbe();
   }
 
+  /**
+   * Whether Redis can serve reads: it answers (PING) and runs the read script, which writes a
+   * lease. A PING alone passes on a Redis that refuses writes (maxmemory reached with noeviction,
+   * EVALSHA denied by an ACL, a read-only replica), and the breaker would close only for the next
+   * request to fail again, every probe interval.
+   */
+  private async checkRemote(remote: CacheBackend): Promise<void> {
+    await remote.ping();
+    await remote.readLeased([this.probeKey]);
+    await remote.delete([this.probeKey]);
+  }
+
   /** One probe at a time: the next is scheduled only after the previous one has finished. */
   private scheduleProbe(): void {
     if (this.probeTimer || this.stopped) return;
@@ -251,7 +268,7 @@ export class ResilientCache {
     if (!remote || this.state.kind !== 'fallback') return;
     const since = this.state.since;
     try {
-      await remote.ping();
+      await this.checkRemote(remote);
     } catch {
       return;
     }
