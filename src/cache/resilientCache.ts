@@ -6,6 +6,7 @@
 // memory backend) is invalidated on every write too, so it is coherent whenever it takes over.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
+import { throttledLog } from '../logThrottle';
 import type { CacheBackend, LeasedFill, LeasedRead } from './backend';
 import type { ActiveBackend, CacheStats } from './stats';
 
@@ -55,6 +56,8 @@ export class ResilientCache {
   private lastRemoteError: string | undefined;
   /** This instance's own key for checkRemote (instances sharing Redis must not see each other's lease). */
   private readonly probeKey: string;
+  /** A down database fails every fallback call; it is logged once per interval, not per call. */
+  private readonly fallbackWarning = throttledLog();
 
   constructor(private readonly options: ResilientCacheOptions) {
     this.probeKey = `${options.namespace}probe:${randomUUID()}`;
@@ -230,7 +233,9 @@ export class ResilientCache {
 
   private fallbackFailed(operation: string, error: unknown): void {
     this.options.stats.error(this.options.fallback?.name ?? 'none', operation);
-    this.options.logger.warn({ err: error, operation }, `${this.fallbackName()} failed`);
+    this.fallbackWarning((suppressed) =>
+      this.options.logger.warn({ err: error, operation, suppressed }, `${this.fallbackName()} failed`),
+    );
   }
 
   private enterFallback(reason: string): void {

@@ -18,8 +18,22 @@ const UNAVAILABLE_ADAPTER_KINDS = new Set([
   'TransactionAlreadyClosed',
   'TooManyConnections',
 ]);
-// Postgres SQLSTATEs for "the server went away or cancelled us" (admin shutdown, crash, query cancel).
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '08000', '08003', '08006']);
+// Postgres SQLSTATEs for "the server went away or cancelled us" (admin shutdown, crash, query
+// cancel) and "it cannot take us now" (too many connections).
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '57014',
+  '08000',
+  '08003',
+  '08006',
+  '53300',
+]);
+// node-postgres' own errors for a lost connection carry no code, only these texts (pg/lib/client.js,
+// pg-pool); inside an interactive transaction they reach us without Prisma's wrapping.
+const PG_CONNECTION_LOST =
+  /^(Connection terminated|Client (has encountered a connection error|was closed) and is not queryable|timeout exceeded when trying to connect)/;
 
 interface AdapterCause {
   kind?: string;
@@ -28,6 +42,8 @@ interface AdapterCause {
   constraint?: { index?: string };
   originalMessage?: string;
   message?: string;
+  /** Postgres' severity; FATAL means the server ended or refused the session. */
+  severity?: string;
 }
 
 function adapterCause(error: Prisma.PrismaClientKnownRequestError): AdapterCause | undefined {
@@ -53,13 +69,23 @@ export function isUnavailable(error: unknown): boolean {
     return (
       UNAVAILABLE_CODES.has(error.code) ||
       UNAVAILABLE_ADAPTER_KINDS.has(cause?.kind ?? '') ||
-      UNAVAILABLE_SQLSTATES.has(cause?.originalCode ?? cause?.code ?? '')
+      UNAVAILABLE_SQLSTATES.has(cause?.originalCode ?? cause?.code ?? '') ||
+      // Whatever the code (e.g. 55000 while the database refuses connections during maintenance),
+      // FATAL means Postgres ended or refused the session; a retry on a new one may succeed.
+      cause?.severity === 'FATAL' ||
+      PG_CONNECTION_LOST.test(cause?.originalMessage ?? cause?.message ?? '')
     );
   }
-  const code = (error as { code?: unknown } | null)?.code;
+  const { code, severity, message } = (error ?? {}) as {
+    code?: unknown;
+    severity?: unknown;
+    message?: unknown;
+  };
   return (
-    typeof code === 'string' &&
-    (UNAVAILABLE_SQLSTATES.has(code) || /^E(CONN|TIMEDOUT|PIPE|HOSTUNREACH)/.test(code))
+    severity === 'FATAL' ||
+    (typeof message === 'string' && PG_CONNECTION_LOST.test(message)) ||
+    (typeof code === 'string' &&
+      (UNAVAILABLE_SQLSTATES.has(code) || /^E(CONN|TIMEDOUT|PIPE|HOSTUNREACH)/.test(code)))
   );
 }
 

@@ -8,7 +8,8 @@ export const ERROR_CODES = {
   NOT_FOUND: 'A product or barcode named in the input does not exist.',
   CONFLICT: 'A product with that sku, or a barcode with an equivalent code, already exists.',
   UNAUTHENTICATED: 'Writes need `Authorization: Bearer <token>` with a token from API_TOKEN.',
-  SERVICE_UNAVAILABLE: 'The database could not be reached or timed out; nothing was written, retry later.',
+  SERVICE_UNAVAILABLE:
+    'The database could not be reached, lost the connection or timed out; a write is rolled back whole, retry later.',
   INTERNAL_SERVER_ERROR: 'A bug; the details are in the server log, never in the response.',
 } as const;
 
@@ -34,9 +35,4 @@ export const unauthenticated = () =>
     http: { status: 401 },
   });
 export const serviceUnavailable = (cause: unknown) =>
-  new AppError(
-    'SERVICE_UNAVAILABLE',
-    'The database is unavailable; nothing was written, retry later',
-    { retryable: true },
-    cause,
-  );
+  new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; retry later', { retryable: true }, cause);

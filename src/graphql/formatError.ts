@@ -6,6 +6,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { isUnavailable } from '../db/prismaErrors';
 import type { Logger } from '../logger';
+import { throttledLog } from '../logThrottle';
 import { ERROR_CODES, serviceUnavailable } from './errors';
 
 /** Codes Apollo and graphql-js produce for bad requests; safe to show as they are. */
@@ -19,6 +20,8 @@ const REQUEST_ERROR_CODES = new Set([
 ]);
 
 export function createFormatError(logger: Logger) {
+  // During an outage every request fails the same way: one line per interval says so.
+  const unavailableWarning = throttledLog();
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = String(formatted.extensions?.code ?? '');
     const safe = (code in ERROR_CODES && code !== 'INTERNAL_SERVER_ERROR') || REQUEST_ERROR_CODES.has(code);
@@ -26,7 +29,9 @@ export function createFormatError(logger: Logger) {
     const original = unwrapResolverError(error);
     const where = { path: formatted.path, locations: formatted.locations };
     if (isUnavailable(original)) {
-      logger.warn({ err: original, path: formatted.path }, 'database unavailable');
+      unavailableWarning((suppressed) =>
+        logger.warn({ err: original, path: formatted.path, suppressed }, 'database unavailable'),
+      );
       const unavailable = serviceUnavailable(original);
       return { ...where, message: unavailable.message, extensions: { ...unavailable.extensions } };
     }

@@ -25,16 +25,45 @@ export async function admin<T>(work: (client: Client) => Promise<T>): Promise<T>
   }
 }
 
+/** The URL of a database on the test server. */
+export function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
   const name = `bc_${label.replace(/\W/g, '_')}_${randomBytes(5).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
   return {
     name,
-    url: url.toString(),
+    url: databaseUrl(name),
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/**
+ * Postgres "restarts", as far as one database is concerned: terminates every connection to the
+ * named database (only that one, never this helper's own, nor the `except` pids); returns how
+ * many it ended.
+ */
+export async function terminateConnections(name: string, except: readonly number[] = []): Promise<number> {
+  // pg_terminate_backend only in the select list, over a fenced subquery (OFFSET 0): in a WHERE
+  // clause the planner may run it on backends before the database filter has removed them.
+  const { rows } = await admin((c) =>
+    c.query<{ ended: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS ended
+       FROM (SELECT pid FROM pg_stat_activity
+             WHERE datname = $1 AND pid <> pg_backend_pid() AND NOT pid = ANY($2::int[]) OFFSET 0) AS mine`,
+      [name, except],
+    ),
+  );
+  return rows.filter((row) => row.ended).length;
+}
+
+/** Refuses (or allows again) new connections to the named database, superusers' included. */
+export async function allowConnections(name: string, allow: boolean): Promise<void> {
+  await admin((c) => c.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS ${allow}`));
 }
 
 /** A fresh, migrated database and the app's own client on it. */

@@ -34,6 +34,8 @@ export interface LoggedApp {
   /** http://127.0.0.1:<port> */
   readonly base: string;
   readonly running: RunningApp;
+  /** The app's own throwaway database (fault tests end its connections). */
+  readonly databaseName: string;
   /** Everything the app logged, as written (JSON lines). */
   readonly output: string[];
   logs(): LogLine[];
@@ -82,6 +84,7 @@ export async function startLoggedApp(label: string, env: Record<string, string>)
   return {
     base: new URL(running.url).origin,
     running,
+    databaseName: opened.testDb.name,
     output,
     logs: () => output.map((line) => JSON.parse(line) as LogLine),
     gql,
