@@ -1,5 +1,7 @@
 // createApp(config, deps?) → { start, stop }: the whole server, used by main, the benchmark and tests.
-// start() opens the database (migrating and seeding the embedded one), then listens.
+// start() opens the database (migrating and seeding the embedded one), then listens; stop() drains
+// the HTTP server (readiness 503, SHUTDOWN_DELAY_MS, in-flight requests up to
+// SHUTDOWN_TIMEOUT_MS), then closes Apollo, the cache clients and the database.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/config';
@@ -15,6 +17,7 @@ import type { Context, Services } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
 import { createWriteCheck } from './http/auth';
 import { createHttpApp } from './http/app';
+import { trackHttpServer, type DrainResult, type HttpDrain } from './http/drain';
 import { createLogger, type Logger } from './logger';
 import { BarcodeService } from './modules/barcode/service';
 import { ProductService } from './modules/product/service';
@@ -44,7 +47,8 @@ export interface RunningApp {
 
 export interface App {
   start(): Promise<RunningApp>;
-  stop(): Promise<void>;
+  /** Drains and closes everything; says whether the deadline cut requests still in flight. */
+  stop(): Promise<DrainResult>;
 }
 
 export class StartupError extends Error {
@@ -54,6 +58,7 @@ export class StartupError extends Error {
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const logger = deps.logger ?? createLogger(config);
   let httpServer: Server | undefined;
+  let drain: HttpDrain | undefined;
   let db: Database | undefined;
   let stopApollo: (() => Promise<void>) | undefined;
   let cache: Cache | undefined;
@@ -84,7 +89,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       };
       const canWrite = createWriteCheck(config.apiTokens);
       httpServer = createServer();
-      const apollo = createApolloServer(config, logger, httpServer);
+      // Before the app's listener, so that it sees every request first.
+      const activeDrain = trackHttpServer(httpServer);
+      drain = activeDrain;
+      const apollo = createApolloServer(config, logger);
       await apollo.start();
       stopApollo = () => apollo.stop();
       const app = createHttpApp({
@@ -101,6 +109,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           await prisma.$queryRaw`SELECT 1`;
         },
         cacheStatus: () => activeCache.cache.status(),
+        draining: () => activeDrain.draining,
         metrics: activeCache.stats.registry,
       });
       httpServer.on('request', app);
@@ -127,11 +136,18 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     },
 
     async stop() {
-      // apollo.stop() drains the HTTP server (stops accepting, waits for in-flight requests).
+      let result: DrainResult = { forced: false, cut: 0 };
+      if (drain && httpServer?.listening) {
+        // Unready first, still serving, so a load balancer has time to stop sending requests here.
+        drain.startDraining();
+        if (config.shutdownDelayMs > 0)
+          await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+        result = await drain.drain(config.shutdownTimeoutMs);
+      }
       await stopApollo?.();
-      if (httpServer?.listening) await new Promise((resolve) => httpServer!.close(resolve));
       await cache?.cache.stop();
       if (!deps.db) await db?.close();
+      return result;
     },
   };
 }

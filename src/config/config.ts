@@ -18,6 +18,7 @@ export const DEFAULTS = {
   MAX_QUERY_TOKENS: 1000,
   MAX_QUERY_DIRECTIVES: 50,
   SHUTDOWN_TIMEOUT_MS: 10_000,
+  SHUTDOWN_DELAY_MS: 0,
   CACHE_FALLBACK: 'database',
   CACHE_PREFIX: 'barcode-cache',
   CACHE_TTL_SECONDS: 3600,
@@ -60,6 +61,11 @@ export interface Config {
   readonly queryLimits: QueryLimits;
   /** On SIGTERM/SIGINT, how long in-flight requests may take before their connections are cut. @default 10000 */
   readonly shutdownTimeoutMs: number;
+  /**
+   * On SIGTERM/SIGINT, how long to keep serving with /readyz answering 503 before the listener
+   * closes, so a load balancer stops sending requests first. @default 0
+   */
+  readonly shutdownDelayMs: number;
   readonly cache: CacheConfig;
 }
 
@@ -146,6 +152,7 @@ const schema = z.object({
   MAX_QUERY_TOKENS: integerText(200, 10_000_000).default(DEFAULTS.MAX_QUERY_TOKENS),
   MAX_QUERY_DIRECTIVES: integerText(0, 100_000).default(DEFAULTS.MAX_QUERY_DIRECTIVES),
   SHUTDOWN_TIMEOUT_MS: integerText(0, 600_000).default(DEFAULTS.SHUTDOWN_TIMEOUT_MS),
+  SHUTDOWN_DELAY_MS: integerText(0, 600_000).default(DEFAULTS.SHUTDOWN_DELAY_MS),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
@@ -264,6 +271,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       directives: e.MAX_QUERY_DIRECTIVES,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     cache: {
       primary: e.CACHE_BACKEND ?? (e.REDIS_URL || e.REDIS_CLUSTER_NODES ? 'redis' : e.CACHE_FALLBACK),
       redisUrl: e.REDIS_URL ?? null,

@@ -1,13 +1,11 @@
 // The Apollo Server: schema, error formatting, query limits, Sandbox or no landing page, and the
 // write guard.
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import type { Server } from 'node:http';
 import type { Config } from '../config/config';
 import type { Logger } from '../logger';
 import type { Context } from './context';
@@ -46,11 +44,7 @@ const noStore: ApolloServerPlugin<Context> = {
   },
 };
 
-export function createApolloServer(
-  config: Config,
-  logger: Logger,
-  httpServer: Server,
-): ApolloServer<Context> {
+export function createApolloServer(config: Config, logger: Logger): ApolloServer<Context> {
   const limits = queryLimitOptions<Context>(config.queryLimits, { introspection: config.introspection });
   return new ApolloServer<Context>({
     typeDefs: loadTypeDefs(),
@@ -58,6 +52,7 @@ export function createApolloServer(
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     // main.ts owns the signals: it stops the whole app (HTTP, Apollo, database) in order and exits.
+    // The HTTP server is drained by src/http/drain.ts (not Apollo's drainHttpServer: see there).
     stopOnTerminationSignals: false,
     formatError: createFormatError(logger),
     validationRules: limits.validationRules,
@@ -68,7 +63,6 @@ export function createApolloServer(
       writeGuard,
       noStore,
       ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       config.introspection
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),

@@ -7,6 +7,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
+import { throttledLog } from '../logThrottle';
 
 export interface HttpDeps {
   readonly apollo: ApolloServer<Context>;
@@ -17,6 +18,8 @@ export interface HttpDeps {
   /** Throws when the database cannot answer. */
   readonly checkDatabase: () => Promise<void>;
   readonly cacheStatus: () => { backend: string; degraded: boolean };
+  /** True once shutdown has begun: readiness answers 503 so that no new traffic is sent here. */
+  readonly draining: () => boolean;
   /** Prometheus registry served on /metrics. */
   readonly metrics: Registry;
 }
@@ -27,14 +30,22 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Probed every few seconds: during an outage, one warning per interval.
+  const readinessWarning = throttledLog();
   app.get('/readyz', async (_req, res) => {
     const { backend, degraded } = deps.cacheStatus();
     const cache = { backend, degraded };
+    if (deps.draining()) {
+      res.status(503).json({ status: 'draining', cache });
+      return;
+    }
     try {
       await deps.checkDatabase();
       res.json({ status: 'ready', database: 'up', cache });
     } catch (error) {
-      deps.logger.warn({ err: error }, 'readiness check failed: database unreachable');
+      readinessWarning((suppressed) =>
+        deps.logger.warn({ err: error, suppressed }, 'readiness check failed: database unreachable'),
+      );
       res.status(503).json({ status: 'unavailable', database: 'down', cache });
     }
   });

@@ -46,6 +46,7 @@ const EXPECTED_DEFAULTS: Config = {
   maxBodyBytes: 1_000_000,
   queryLimits: { depth: 8, aliases: 15, cost: 20_000, tokens: 1000, directives: 50 },
   shutdownTimeoutMs: 10_000,
+  shutdownDelayMs: 0,
   cache: {
     primary: 'database',
     redisUrl: null,
