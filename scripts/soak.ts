@@ -205,10 +205,14 @@ async function main(): Promise<void> {
         else await read(Array.from({ length: CODES_PER_READ }, () => random(barcodes).code));
       }
     };
-    const progress = setInterval(() => {
-      const done = (performance.now() - started) / 1000;
-      process.stdout.write(`\r  ${done.toFixed(0)} / ${DURATION_S} s, ${samples.length} requests`);
-    }, 1000);
+    // One line rewritten every second on a terminal, a line every 10 s in a log.
+    const progress = setInterval(
+      () => {
+        const done = `  ${((performance.now() - started) / 1000).toFixed(0)} / ${DURATION_S} s, ${samples.length} requests`;
+        process.stdout.write(process.stdout.isTTY ? `\r${done}` : `${done}\n`);
+      },
+      process.stdout.isTTY ? 1000 : 10_000,
+    );
     await Promise.all([...Array.from({ length: CONNECTIONS }, worker), flapper()]);
     clearInterval(progress);
     const elapsedS = (performance.now() - started) / 1000;
