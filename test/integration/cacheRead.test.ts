@@ -5,6 +5,7 @@ import Redis from 'ioredis';
 import { demoEan13, seedDemoData } from '../../src/db/demoData';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { startRedisProcess, type RedisProcess } from '../helpers/redis';
+import type { CacheStatsResult } from '../helpers/loggedApp';
 
 let redisServer: RedisProcess;
 let redis: Redis;
@@ -105,16 +106,9 @@ it('writes positive entries with the configured TTL ±10% and counts hits in cac
   const ttl = await redis.ttl(`read:v1:barcode:0${codes[0]}`);
   expect(ttl).toBeGreaterThanOrEqual(3240);
   expect(ttl).toBeLessThanOrEqual(3960);
-  const stats = await app.gql<{
-    cacheStats: {
-      backend: string;
-      degraded: boolean;
-      hits: number;
-      misses: number;
-      hitRate: number;
-      dbQueries: number;
-    };
-  }>('{ cacheStats { backend degraded hits misses hitRate dbQueries } }');
+  const stats = await app.gql<{ cacheStats: CacheStatsResult }>(
+    '{ cacheStats { backend degraded hits misses hitRate dbQueries } }',
+  );
   const s = stats.data!.cacheStats;
   expect(s).toMatchObject({ backend: 'REDIS', degraded: false });
   expect(s.hits).toBeGreaterThan(50);
