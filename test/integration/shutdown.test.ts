@@ -69,6 +69,7 @@ async function startServer(label: string, env: Record<string, string> = {}) {
     ...env,
   });
   const pg = new Client({ connectionString: opened.testDb.url });
+  pg.on('error', () => {}); // a terminated idle client must not take the test process down
   await pg.connect();
   return {
     server,
