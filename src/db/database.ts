@@ -47,6 +47,13 @@ export async function openDatabase(
     // An idle client that loses its connection emits 'error' on the pool; without a listener
     // that would crash the process. The next query reconnects.
     pool.on('error', () => {});
+    // A checked-out client can be terminated while nobody listens to it either: pg-pool hands a
+    // new client to a promise-based caller (Prisma's transactions), and when Postgres ends the
+    // session right after start-up (a restart, pg_terminate_backend) the FATAL message comes in
+    // the same packet, before the caller's listener is attached. An 'error' event nobody listens
+    // to crashes the process (postgresFaults.test.ts did, under load). With this listener the
+    // error still reaches the query that uses the client, and the pool drops it on release.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const prisma = createPrisma(new PrismaPg(pool), options);
     return {
       prisma,
