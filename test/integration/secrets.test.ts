@@ -131,7 +131,7 @@ it('answers with SERVICE_UNAVAILABLE or a bare internal error once the database 
   for (const answer of [read, write]) {
     expect(answer.body.errors).toHaveLength(1);
     expect([
-      ['SERVICE_UNAVAILABLE', 'The database is unavailable; nothing was written, retry later'],
+      ['SERVICE_UNAVAILABLE', 'The database is unavailable; retry later'],
       ['INTERNAL_SERVER_ERROR', 'Internal server error'],
     ]).toContainEqual([answer.body.errors![0]!.extensions.code, answer.body.errors![0]!.message]);
   }
