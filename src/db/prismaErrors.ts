@@ -65,16 +65,12 @@ export function isRecordNotFound(error: unknown): boolean {
 export function isUnavailable(error: unknown): boolean {
   if (error instanceof Prisma.PrismaClientInitializationError) return true;
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
-    const cause = adapterCause(error);
-    return (
-      UNAVAILABLE_CODES.has(error.code) ||
-      UNAVAILABLE_ADAPTER_KINDS.has(cause?.kind ?? '') ||
-      UNAVAILABLE_SQLSTATES.has(cause?.originalCode ?? cause?.code ?? '') ||
-      // Whatever the code (e.g. 55000 while the database refuses connections during maintenance),
-      // FATAL means Postgres ended or refused the session; a retry on a new one may succeed.
-      cause?.severity === 'FATAL' ||
-      PG_CONNECTION_LOST.test(cause?.originalMessage ?? cause?.message ?? '')
-    );
+    return UNAVAILABLE_CODES.has(error.code) || causeUnavailable(adapterCause(error));
+  }
+  // Inside an interactive transaction (its COMMIT included), the adapter's error can arrive
+  // without Prisma's wrapping, the driver's error as its cause.
+  if (error instanceof Error && error.name === 'DriverAdapterError') {
+    return causeUnavailable((error as { cause?: AdapterCause }).cause);
   }
   const { code, severity, message } = (error ?? {}) as {
     code?: unknown;
@@ -86,6 +82,18 @@ export function isUnavailable(error: unknown): boolean {
     (typeof message === 'string' && PG_CONNECTION_LOST.test(message)) ||
     (typeof code === 'string' &&
       (UNAVAILABLE_SQLSTATES.has(code) || /^E(CONN|TIMEDOUT|PIPE|HOSTUNREACH)/.test(code)))
+  );
+}
+
+/** Whether the driver error under a Prisma or adapter error means the database went away. */
+function causeUnavailable(cause: AdapterCause | undefined): boolean {
+  return (
+    UNAVAILABLE_ADAPTER_KINDS.has(cause?.kind ?? '') ||
+    UNAVAILABLE_SQLSTATES.has(cause?.originalCode ?? cause?.code ?? '') ||
+    // Whatever the code (e.g. 55000 while the database refuses connections during maintenance),
+    // FATAL means Postgres ended or refused the session; a retry on a new one may succeed.
+    cause?.severity === 'FATAL' ||
+    PG_CONNECTION_LOST.test(cause?.originalMessage ?? cause?.message ?? '')
   );
 }
 
