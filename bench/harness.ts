@@ -67,9 +67,20 @@ export interface BenchTargets {
   readonly products: number;
 }
 
+/**
+ * Each mode caches under a prefix of its own, so what one mode's window warmed stays warm for the
+ * same mode's next round (only the in-process memory backend starts cold every time) and
+ * clearing the cold mode's keys leaves the others' alone.
+ */
+export const modePrefix = (prefix: string, mode: Mode) => `${prefix}-${mode}`;
+
 /** The environment of a mode's server: which cache backend, or none for the baselines. */
 export function benchServerEnv(mode: Mode, targets: BenchTargets): Record<string, string> {
-  const base = { DATABASE_URL: targets.databaseUrl, CACHE_PREFIX: targets.prefix, DATABASE_POOL_SIZE: '10' };
+  const base = {
+    DATABASE_URL: targets.databaseUrl,
+    CACHE_PREFIX: modePrefix(targets.prefix, mode),
+    DATABASE_POOL_SIZE: '10',
+  };
   switch (mode) {
     case 'naive':
     case 'n-plus-one':

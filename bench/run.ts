@@ -14,6 +14,7 @@ import {
   benchServerEnv,
   loadAll,
   measureWindow,
+  modePrefix,
   queriesPerWrite,
   writeQueries,
   seedBenchData,
@@ -64,6 +65,13 @@ const cores = Number(spawnSync('nproc').stdout?.toString().trim() || 1);
 const pin = (core: number) =>
   cores > 1 && spawnSync('taskset', ['-V']).status === 0 ? ['taskset', '-c', String(core)] : [];
 
+/** Moves a running process (all its threads) to one core, where taskset is available. */
+function pinProcess(pid: number, core: number): void {
+  if (pin(core).length) spawnSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
+}
+
+const redisPid = async (client: Redis) => Number(/^process_id:(\d+)/m.exec(await client.info('server'))![1]);
+
 async function admin(sql: string): Promise<void> {
   const client = new Client({ connectionString: ADMIN_URL });
   await client.connect();
@@ -77,7 +85,7 @@ async function admin(sql: string): Promise<void> {
 async function main(): Promise<void> {
   const started = Date.now();
   // The load generator (this process, all its threads) on core 1; servers are started on core 0.
-  if (pin(1).length) spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  pinProcess(process.pid, 1);
   const dbName = `bc_bench_${randomBytes(4).toString('hex')}`;
   const url = new URL(ADMIN_URL);
   url.pathname = `/${dbName}`;
@@ -88,6 +96,9 @@ async function main(): Promise<void> {
   // The cluster mode's own 3-master Redis Cluster, only when that mode runs.
   const cluster = modes.includes('cluster') ? await startRedisCluster({ masters: 3 }) : null;
   const clusterClients = cluster?.nodes.map((node) => cluster.client(node)) ?? [];
+  // Redis shares core 1 with the load generator, so it never takes the server's core: the server
+  // is what is measured, and Redis would run on a host of its own in production.
+  for (const client of [redis, ...clusterClients]) pinProcess(await redisPid(client), 1);
   const samples: Sample[] = [];
   const targets = {
     databaseUrl,
@@ -131,7 +142,7 @@ async function main(): Promise<void> {
           for (const workload of mode === 'floor' ? (['single'] as const) : workloads) {
             const next = () => requests.next(mode, workload);
             const window = (seconds: number) => loadAll(urls, next, { seconds }, SETTINGS.connections);
-            if (mode === 'cached-cold') await clearPrefix(PREFIX, redisServer.url);
+            if (mode === 'cached-cold') await clearPrefix(modePrefix(PREFIX, mode), redisServer.url);
             else await window(SETTINGS.warmupS);
             const measured = await measureWindow(servers, countedRedis(mode), { mode, workload, round }, () =>
               window(SETTINGS.windowS),

@@ -7,6 +7,7 @@ import {
   benchServerEnv,
   load,
   measureWindow,
+  modePrefix,
   queriesPerWrite,
   writeQueries,
   seedBenchData,
@@ -94,7 +95,7 @@ it('counts 2 queries per 50-code list for findUnique (merged by Prisma) and the 
 
 it('counts the cached path: 4 Redis calls and 2 queries cold, then 1 Redis call and no query per request', async () => {
   await withServer('cached', async (server) => {
-    await clearPrefix(prefix, redisServer.url);
+    await clearPrefix(modePrefix(prefix, 'cached'), redisServer.url);
     // Cold: read barcodes, read their products, fill products, fill barcodes; one query each.
     const cold = await measureWindow(
       [server],
