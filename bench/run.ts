@@ -181,7 +181,7 @@ async function main(): Promise<void> {
     command: `npm run bench${quick ? ' -- --quick' : ''}`,
     machine: `${cores} cores, ${process.platform}, Node ${process.version}`,
     data: `${SETTINGS.products} products, ${SETTINGS.products * 2} barcodes`,
-    windows: `${SETTINGS.rounds} round(s) × ${SETTINGS.windowS} s after ${SETTINGS.warmupS} s warm-up, ${SETTINGS.connections} connections, server pinned to core 0, load to core 1`,
+    windows: `${SETTINGS.rounds} round(s) × ${SETTINGS.windowS} s after ${SETTINGS.warmupS} s warm-up, ${SETTINGS.connections} connections, server pinned to core 0, load generator and Redis to core 1`,
     duration: `${((Date.now() - started) / 1000).toFixed(0)} s`,
   };
   console.log(`\n${table(summaries)}\n`);
