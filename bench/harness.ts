@@ -197,8 +197,8 @@ const CLOCK_TICKS_PER_SECOND = 100;
 export async function queriesPerWrite(
   server: BenchServer,
   write: (kind: WriteKind) => BenchRequest,
+  amount = 50,
 ): Promise<Record<WriteKind, number>> {
-  const amount = 50;
   const perKind = { updateProduct: 0, updateBarcode: 0 };
   for (const kind of WRITE_KINDS) {
     const before = (await server.counters()).dbQueries;

@@ -55,8 +55,8 @@ const workloads = pick(WORKLOADS, flags.workloads);
 const complete = modes.length === MODES.length && workloads.length === WORKLOADS.length;
 const SETTINGS = {
   ...(quick
-    ? { products: 5_000, rounds: 1, warmupS: 1, windowS: 2, connections: 8 }
-    : { products: 50_000, rounds: 3, warmupS: 1.5, windowS: 4, connections: 8 }),
+    ? { products: 5_000, rounds: 1, warmupS: 0, windowS: 1, connections: 8 }
+    : { products: 50_000, rounds: 3, warmupS: 1, windowS: 4, connections: 8 }),
   ...(flags.rounds && { rounds: Number(flags.rounds) }),
 };
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
             const next = () => requests.next(mode, workload);
             const window = (seconds: number) => loadAll(urls, next, { seconds }, SETTINGS.connections);
             if (mode === 'cached-cold') await clearPrefix(modePrefix(PREFIX, mode), redisServer.url);
-            else await window(SETTINGS.warmupS);
+            else if (SETTINGS.warmupS > 0) await window(SETTINGS.warmupS);
             const measured = await measureWindow(servers, countedRedis(mode), { mode, workload, round }, () =>
               window(SETTINGS.windowS),
             );
@@ -153,13 +153,13 @@ async function main(): Promise<void> {
                     ...measured,
                     writeQueries: writeQueries(
                       measured.writes,
-                      await queriesPerWrite(servers[0]!, requests.write),
+                      await queriesPerWrite(servers[0]!, requests.write, quick ? 20 : 50),
                     ),
                   }
                 : measured;
             samples.push(sample);
             console.log(
-              `round ${round} ${mode.padEnd(12)} ${workload.padEnd(7)} ${sample.rps.toFixed(0).padStart(6)} req/s  p99 ${sample.p99} ms  errors ${sample.errors}`,
+              `${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  round ${round} ${mode.padEnd(12)} ${workload.padEnd(7)} ${sample.rps.toFixed(0).padStart(6)} req/s  p99 ${sample.p99} ms  errors ${sample.errors}`,
             );
           }
         } finally {
