@@ -33,6 +33,11 @@ export interface AppDeps {
   readonly processMetrics?: boolean;
   /** Replaces the per-request loaders; only the benchmark's baseline modes use it. */
   readonly createLoaders?: typeof createLoaders;
+  /**
+   * Share missed invalidations through the journal in Postgres (never on PGlite). false only for
+   * tests that show what happens without it. @default true
+   */
+  readonly invalidationJournal?: boolean;
 }
 
 export interface RunningApp {
@@ -76,6 +81,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         prisma,
         logger,
         new CacheStats({ processMetrics: deps.processMetrics }),
+        { journal: deps.invalidationJournal === false ? null : db },
       );
       cache = activeCache;
       await activeCache.cache.start();

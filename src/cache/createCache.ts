@@ -1,10 +1,11 @@
-// Builds the cache the config describes: Redis behind the breaker when configured, and the
-// fallback (database, memory or none).
+// Builds the cache the config describes: Redis behind the breaker when configured, the fallback
+// (database, memory or none), and the invalidation journal shared with the other instances.
 import { redactUrl, type CacheConfig, type FallbackName } from '../config/config';
-import type { Prisma } from '../db/database';
+import type { Database, Prisma } from '../db/database';
 import type { Logger } from '../logger';
 import type { CacheBackend } from './backend';
 import { createDatabaseBackend } from './databaseBackend';
+import { createInvalidationJournal } from './invalidationJournal';
 import { createCacheKeys, type CacheKeys } from './keys';
 import { createMemoryBackend } from './memoryBackend';
 import { createRedisBackend } from './redisBackend';
@@ -37,11 +38,20 @@ function createLocalBackend(
   }
 }
 
+export interface CreateCacheOptions {
+  /**
+   * The Postgres database to keep the invalidation journal in, used only with Redis; null for
+   * none (PGlite has no createListenClient, and one-off commands need none). @default null
+   */
+  readonly journal?: Pick<Database, 'sessions' | 'createListenClient'> | null;
+}
+
 export function createCache(
   config: CacheConfig,
   prisma: Prisma,
   logger: Logger,
   stats: CacheStats = new CacheStats(),
+  options: CreateCacheOptions = {},
 ): Cache {
   const keys = createCacheKeys(config.prefix);
   const redisConfigured = config.redisUrl !== null || config.redisCluster !== null;
@@ -64,13 +74,25 @@ export function createCache(
         (error) => cache.onRemoteError(error),
       )
     : null;
+  const journalDb = options.journal;
+  const cacheLogger = remote ? logger.child({ redis: describeRedis(config) }) : logger;
+  const journal =
+    remote && journalDb?.createListenClient
+      ? createInvalidationJournal({
+          sessions: journalDb.sessions,
+          createListenClient: journalDb.createListenClient,
+          namespace: keys.namespace,
+          logger: cacheLogger,
+        })
+      : null;
   const cache: ResilientCache = new ResilientCache({
     remote,
     fallback,
     namespace: keys.namespace,
     probeIntervalMs: config.probeIntervalMs,
     stats,
-    logger: remote ? logger.child({ redis: describeRedis(config) }) : logger,
+    logger: cacheLogger,
+    journal,
     remoteAbsentReason:
       config.primary === 'redis'
         ? undefined

@@ -4,10 +4,17 @@
 // invalidation could not reach it are deleted (or the whole namespace cleared) before Redis
 // serves again, so no entry that missed an invalidation is ever read. The fallback (database or
 // memory backend) is invalidated on every write too, so it is coherent whenever it takes over.
+//
+// With several instances on one Redis, the keys one instance could not delete are also appended
+// to the invalidation journal (Postgres, ./invalidationJournal.ts), which every instance drains as
+// soon as it is notified, while its Redis is healthy, and before it serves from Redis at all
+// (start-up, recovery): an instance cut off from Redis no longer leaves the others serving what
+// it changed.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
 import { throttledLog } from '../logThrottle';
 import type { CacheBackend, LeasedFill, LeasedRead } from './backend';
+import type { InvalidationJournal } from './invalidationJournal';
 import type { ActiveBackend, CacheStats } from './stats';
 
 export type CacheState =
@@ -39,6 +46,11 @@ export interface ResilientCacheOptions {
   readonly remoteName?: string;
   /** Said next to the remote's name when it starts serving ("3 seed nodes"). */
   readonly remoteNote?: string;
+  /**
+   * Shares missed invalidations with the other instances (Postgres only; null with one process,
+   * e.g. on PGlite, or without a remote). @default null
+   */
+  readonly journal?: InvalidationJournal | null;
 }
 
 const DISPLAY_NAMES: Record<string, string> = {
@@ -53,6 +65,18 @@ export class ResilientCache {
   private stopped = false;
   private readonly missedKeys = new Set<string>();
   private missedAll = false;
+  /**
+   * The journal may hold keys this instance has not deleted: set when anyone records (a
+   * notification), after the LISTEN connection came back, and initially; cleared when a drain starts.
+   */
+  private journalDirty: boolean;
+  private journalDraining = false;
+  /** Set once start() has chosen a backend; notifications before that wait for it. */
+  private started = false;
+  /** A down database fails every journal call; logged once per interval. */
+  private readonly journalWarning = throttledLog();
+  /** Steady-state drains, logged once per interval: each means another instance is cut off from Redis. */
+  private readonly journalDrainedLog = throttledLog();
   private lastRemoteError: string | undefined;
   /** This instance's own key for checkRemote (instances sharing Redis must not see each other's lease). */
   private readonly probeKey: string;
@@ -61,6 +85,7 @@ export class ResilientCache {
 
   constructor(private readonly options: ResilientCacheOptions) {
     this.probeKey = `${options.namespace}probe:${randomUUID()}`;
+    this.journalDirty = Boolean(options.journal);
   }
 
   /** The error listener to give the remote client: remembers why it failed, for the log line. */
@@ -78,13 +103,20 @@ export class ResilientCache {
       if (this.options.fallback)
         logger.warn({ cache: this.options.fallback.name }, `⚠️ ${reason}: using ${this.fallbackName()}`);
       else logger.warn({ cache: 'none' }, `⚠️ ${reason}: caching is off`);
+      this.started = true;
       return;
     }
+    // Listening first: a record made while the start-up drain runs is then drained too.
+    await this.options.journal?.listen(() => this.journalChanged());
     try {
       await this.checkRemote(remote);
+      const journaled = await this.drainJournalBeforeServing(remote);
       this.state = { kind: 'primary' };
       this.publish();
-      logger.info({ cache: 'redis' }, `✅ Using ${this.remoteServing()}`);
+      logger.info(
+        { cache: 'redis', ...(this.options.journal && { journaledInvalidations: journaled }) },
+        `✅ Using ${this.remoteServing()}`,
+      );
     } catch (error) {
       const reason = this.lastRemoteError ?? describeError(error);
       this.enterFallback(reason);
@@ -93,12 +125,14 @@ export class ResilientCache {
         `⚠️ Redis unreachable (${reason}): using ${this.fallbackName()} fallback`,
       );
     }
+    this.started = true;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
+    await this.options.journal?.close();
     await this.options.remote?.close();
     await this.options.fallback?.close();
   }
@@ -156,7 +190,7 @@ export class ResilientCache {
         await remote.delete(keys);
       } catch (error) {
         this.remoteFailed('invalidate', error);
-        this.recordMissed(keys);
+        await this.recordMissed(keys);
       }
     })();
     const fallbackDone = (async () => {
@@ -210,14 +244,114 @@ export class ResilientCache {
     this.options.stats.activeBackend(backend, degraded);
   }
 
-  private recordMissed(keys: readonly string[]): void {
+  /**
+   * Records keys whose Redis delete did not happen: in memory (replayed by this instance's own
+   * recovery, which must not depend on the journal's round trip having finished) and in the
+   * journal, for the instances that can reach Redis now. If Postgres fails as well, the memory
+   * record is all there is, as without a journal.
+   */
+  private async recordMissed(keys: readonly string[]): Promise<void> {
     this.options.stats.missedInvalidations(keys.length);
-    if (this.missedAll) return;
-    for (const key of keys) this.missedKeys.add(key);
-    if (this.missedKeys.size > MAX_TRACKED_MISSED_KEYS) {
-      this.missedAll = true;
-      this.missedKeys.clear();
+    if (!this.missedAll) {
+      for (const key of keys) this.missedKeys.add(key);
+      if (this.missedKeys.size > MAX_TRACKED_MISSED_KEYS) {
+        this.missedAll = true;
+        this.missedKeys.clear();
+      }
     }
+    const journal = this.options.journal;
+    if (!journal) return;
+    try {
+      await journal.record(keys);
+    } catch (error) {
+      this.journalFailed('record', error);
+    }
+  }
+
+  private journalFailed(operation: string, error: unknown): void {
+    this.options.stats.error('journal', operation);
+    this.journalWarning((suppressed) =>
+      this.options.logger.warn(
+        { err: error, operation, suppressed },
+        operation === 'record'
+          ? 'Invalidation journal unavailable: missed invalidations stay with this instance only'
+          : 'Invalidation journal unavailable: serving from Redis without draining it',
+      ),
+    );
+  }
+
+  /** A record anywhere, or the LISTEN connection back: drain now if serving from Redis, else at recovery. */
+  private journalChanged(): void {
+    this.journalDirty = true;
+    if (this.started && this.state.kind === 'primary') void this.drainJournalWhilePrimary();
+  }
+
+  /** One drain loop at a time; a notification during a drain makes it go round again. */
+  private async drainJournalWhilePrimary(): Promise<void> {
+    const remote = this.options.remote;
+    if (this.journalDraining || !remote) return;
+    this.journalDraining = true;
+    try {
+      while (this.journalDirty && this.state.kind === 'primary' && !this.stopped) {
+        let drained: number | null;
+        try {
+          drained = await this.drainJournal(remote, { skipLocked: true });
+        } catch (error) {
+          this.remoteFailed('journal', error);
+          return;
+        }
+        if (drained === null) return; // Postgres failed: the LISTEN reconnection will bring us back
+        if (drained > 0) {
+          const keys = drained;
+          this.journalDrainedLog((suppressed) =>
+            this.options.logger.info(
+              { cache: 'redis', keys, suppressed },
+              'Deleted keys another instance could not invalidate (invalidation journal)',
+            ),
+          );
+        }
+      }
+    } finally {
+      this.journalDraining = false;
+    }
+  }
+
+  /**
+   * Before serving from Redis (start-up): waits for rows other instances are draining. Throws if
+   * Redis fails; if Postgres fails, serves anyway (see drainJournal).
+   */
+  private async drainJournalBeforeServing(remote: CacheBackend): Promise<number> {
+    let total = 0;
+    while (this.journalDirty) {
+      const drained = await this.drainJournal(remote, { skipLocked: false });
+      if (drained === null) break;
+      total += drained;
+    }
+    return total;
+  }
+
+  /**
+   * One pass over the journal. Returns the keys (or namespaces, as 1) it deleted; throws what the
+   * remote threw; returns null when Postgres failed: the journal stays marked for a later pass,
+   * and Redis serves meanwhile, since with the database down the fallback cannot serve either.
+   */
+  private async drainJournal(remote: CacheBackend, options: { skipLocked: boolean }): Promise<number | null> {
+    const journal = this.options.journal;
+    if (!journal) return 0;
+    this.journalDirty = false;
+    let result;
+    try {
+      result = await journal.drain(remote, options);
+    } catch (error) {
+      this.journalDirty = true;
+      this.journalFailed('drain', error);
+      return null;
+    }
+    if (result.kind === 'targetFailed') {
+      this.journalDirty = true;
+      throw result.error;
+    }
+    return result.keys + (result.cleared ? 1 : 0);
   }
 
   private remoteFailed(operation: string, error: unknown): void {
@@ -281,8 +415,12 @@ export class ResilientCache {
     this.state = { kind: 'recovering', since };
     try {
       // Invalidations that arrive while replaying are recorded too; loop until none are left.
+      // Then the journal: what other instances could not invalidate (all of it, waiting for rows
+      // another instance is draining), so the first instance back never serves what they missed.
       let replayed = 0;
-      while (this.missedAll || this.missedKeys.size > 0) {
+      let journaled = 0;
+      let journalReachable = true;
+      while (this.missedAll || this.missedKeys.size > 0 || (this.journalDirty && journalReachable)) {
         if (this.missedAll) {
           this.missedAll = false;
           this.missedKeys.clear();
@@ -292,17 +430,26 @@ export class ResilientCache {
             this.missedAll = true;
             throw error;
           }
-        } else {
+        } else if (this.missedKeys.size > 0) {
           const keys = [...this.missedKeys];
           await remote.delete(keys);
           for (const key of keys) this.missedKeys.delete(key);
           replayed += keys.length;
+        } else {
+          const drained = await this.drainJournal(remote, { skipLocked: false });
+          if (drained === null) journalReachable = false;
+          else journaled += drained;
         }
       }
       this.state = { kind: 'primary' };
       this.publish();
       this.options.logger.info(
-        { cache: 'redis', downMs: Date.now() - since, replayedInvalidations: replayed },
+        {
+          cache: 'redis',
+          downMs: Date.now() - since,
+          replayedInvalidations: replayed,
+          ...(this.options.journal && { journaledInvalidations: journaled }),
+        },
         `✅ Redis answers again: using ${this.remoteServing()}`,
       );
     } catch (error) {

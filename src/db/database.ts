@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import type { Config } from '../config/config';
 import { PrismaClient } from '../generated/prisma/client';
 import { pgliteSessions, pgSessions, type SqlSessionProvider } from './sql';
@@ -15,6 +15,11 @@ export interface Database {
   readonly prisma: Prisma;
   readonly sessions: SqlSessionProvider;
   readonly kind: Config['database']['kind'];
+  /**
+   * A new, unconnected client outside the pool, for a session that must stay its own as long as
+   * it lives (LISTEN); null on PGlite, which is one process with no peers to hear from.
+   */
+  readonly createListenClient: (() => Client) | null;
   close(): Promise<void>;
 }
 
@@ -59,6 +64,14 @@ export async function openDatabase(
       prisma,
       sessions: pgSessions(pool),
       kind: 'postgres',
+      createListenClient: () =>
+        new Client({
+          connectionString: config.url,
+          connectionTimeoutMillis: config.timeoutMs,
+          // An idle LISTEN connection sends nothing: TCP keepalive is what notices a dead peer.
+          keepAlive: true,
+          keepAliveInitialDelayMillis: 10_000,
+        }),
       close: async () => {
         await prisma.$disconnect();
         await pool.end();
@@ -72,6 +85,7 @@ export async function openDatabase(
     prisma,
     sessions: pgliteSessions(pglite),
     kind: 'pglite',
+    createListenClient: null,
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();

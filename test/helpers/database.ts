@@ -89,3 +89,10 @@ export async function openMigratedDatabase(
     },
   };
 }
+
+/** A fresh, migrated database for several app instances to share; each opens its own connections. */
+export async function createMigratedDatabase(label: string): Promise<TestDatabase> {
+  const opened = await openMigratedDatabase(label);
+  await opened.db.close();
+  return opened.testDb;
+}

@@ -2,10 +2,12 @@
 // Redis inspection that the cache fault tests share.
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
-import { createApp, type RunningApp } from '../../src/app';
+import { createApp, type AppDeps, type RunningApp } from '../../src/app';
+import { loadConfig } from '../../src/config/config';
+import { openDatabase } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
 import { TEST_TOKEN, type GraphQLResponse } from './app';
-import { openMigratedDatabase } from './database';
+import { openMigratedDatabase, type TestDatabase } from './database';
 import type { RedisProcess } from './redis';
 
 export interface LogLine {
@@ -47,7 +49,28 @@ export interface LoggedApp {
   stop(): Promise<void>;
 }
 
-export async function startLoggedApp(label: string, env: Record<string, string>): Promise<LoggedApp> {
+export interface LoggedAppOptions {
+  /**
+   * A migrated database to share with other instances, instead of a fresh one of the app's own;
+   * stop() closes the app's connections to it but does not drop it.
+   */
+  readonly database?: TestDatabase;
+  readonly deps?: Pick<AppDeps, 'invalidationJournal'>;
+}
+
+/** The app's own fresh database, or a connection to a shared one. */
+async function openAppDatabase(label: string, env: Record<string, string>, shared?: TestDatabase) {
+  if (!shared) return openMigratedDatabase(label, env);
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: shared.url, ...env });
+  const db = await openDatabase(config.database);
+  return { testDb: shared, db, config, close: () => db.close() };
+}
+
+export async function startLoggedApp(
+  label: string,
+  env: Record<string, string>,
+  options: LoggedAppOptions = {},
+): Promise<LoggedApp> {
   const output: string[] = [];
   const logger = createLogger(
     { logLevel: 'trace' },
@@ -58,13 +81,12 @@ export async function startLoggedApp(label: string, env: Record<string, string>)
       },
     },
   );
-  const opened = await openMigratedDatabase(label, {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    API_TOKEN: TEST_TOKEN,
-    ...env,
-  });
-  const app = createApp(opened.config, { db: opened.db, logger });
+  const opened = await openAppDatabase(
+    label,
+    { HOST: '127.0.0.1', PORT: '0', API_TOKEN: TEST_TOKEN, ...env },
+    options.database,
+  );
+  const app = createApp(opened.config, { db: opened.db, logger, ...options.deps });
   let running: RunningApp;
   try {
     running = await app.start();

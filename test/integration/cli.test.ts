@@ -45,12 +45,12 @@ const countKeys = async () => (await redis.keys(`${prefix}:*`)).length;
 it('db:migrate applies the migrations, then finds nothing to do', async () => {
   expect(await runCommand(migrate, {})).toEqual({
     code: 0,
-    out: 'applied 20261126000000_init\n✅ 1 migration(s) applied (0 already applied)',
+    out: 'applied 20261126000000_init\napplied 20261126180000_invalidation_journal\n✅ 2 migration(s) applied (0 already applied)',
     err: '',
   });
   expect(await runCommand(migrate, {})).toMatchObject({
     code: 0,
-    out: '✅ Database is up to date (1 migration(s) applied earlier)',
+    out: '✅ Database is up to date (2 migration(s) applied earlier)',
   });
 });
 

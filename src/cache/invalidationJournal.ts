@@ -1,0 +1,261 @@
+// The invalidation journal: Redis keys that an instance could not delete (its Redis was down or
+// failing while the others' was not), kept in Postgres so that EVERY instance that reaches Redis
+// deletes them, within milliseconds, not only the instance that missed them once it recovers.
+//
+// - record(): one statement appends the keys and NOTIFYs every instance (the notification is
+//   sent when it commits, so nobody drains before the rows are there).
+// - listen(): a dedicated connection LISTENs (Prisma cannot, and a pooled connection would be
+//   handed to someone else); a lost connection is reopened with back-off, and every reopening is
+//   reported, since notifications sent meanwhile are lost.
+// - drain(): a transaction takes a batch of rows (FOR UPDATE, SKIP LOCKED when several instances
+//   drain at once), deletes their keys from Redis, deletes the rows, commits; until none are left.
+//   A failed Redis delete rolls back, so the rows stay for whoever can reach Redis.
+//
+// A healthy instance sends nothing here: it only sits on its LISTEN connection.
+import type { Client, Notification } from 'pg';
+import type { SqlSessionProvider } from '../db/sql';
+import type { Logger } from '../logger';
+import { throttledLog } from '../logThrottle';
+import type { CacheBackend } from './backend';
+
+/** The NOTIFY channel; the payload is the namespace whose journal grew. */
+export const JOURNAL_CHANNEL = 'cache_missed_invalidations';
+
+/** Where drained keys are deleted: Redis. */
+export type JournalTarget = Pick<CacheBackend, 'delete' | 'clear'>;
+
+export type DrainResult =
+  /** The journal was emptied (of what was not locked by another drainer, with skipLocked). */
+  | { readonly kind: 'drained'; readonly keys: number; readonly cleared: boolean }
+  /** The target failed: that batch's rows stay in the journal (and the other instances are told). */
+  | { readonly kind: 'targetFailed'; readonly error: unknown; readonly keys: number };
+
+export type JournalChange = 'recorded' | 'reconnected';
+
+export interface InvalidationJournal {
+  /** Appends the keys and notifies every listening instance, in one statement. Rejects if Postgres fails. */
+  record(keys: readonly string[]): Promise<void>;
+  /**
+   * Deletes every journaled key of the namespace from the target, a batch per transaction, until
+   * none is left. `skipLocked`: leave rows that another instance is draining right now to it
+   * (steady state); without it, wait for them, so that when this resolves everything recorded
+   * before the call is gone from Redis (start-up and recovery, before serving from Redis).
+   * Rejects if Postgres fails; a target failure is returned, since callers treat it differently.
+   */
+  drain(target: JournalTarget, options: { readonly skipLocked: boolean }): Promise<DrainResult>;
+  /**
+   * Listens on a connection of its own and calls `onChange` for every record of this namespace,
+   * anywhere, and after every reconnection. Resolves after the first attempt to connect (a
+   * failed one is retried in the background).
+   */
+  listen(onChange: (change: JournalChange) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface InvalidationJournalOptions {
+  /** Pooled sessions for record and drain. */
+  readonly sessions: SqlSessionProvider;
+  /** A new, unconnected client outside the pool, for LISTEN. */
+  readonly createListenClient: () => Client;
+  /** The cache namespace (`<prefix>:`): instances with another CACHE_PREFIX ignore these rows. */
+  readonly namespace: string;
+  readonly logger: Logger;
+  /**
+   * Beyond this many rows for the namespace, the journal is replaced by one "clear the namespace"
+   * row. A long partition under heavy writes would otherwise grow it without bound, and draining
+   * tens of thousands of keys key by key takes longer than clearing the prefix, which costs the
+   * other instances no more than a cold cache. @default 10000 (as MAX_TRACKED_MISSED_KEYS)
+   */
+  readonly maxRows?: number;
+  /** Rows per drain transaction (one Redis delete each). @default 500 */
+  readonly batchSize?: number;
+  /** First reconnection delay of the LISTEN connection; doubles per failure. @default 100 */
+  readonly reconnectMinMs?: number;
+  /** @default 5000 */
+  readonly reconnectMaxMs?: number;
+}
+
+/** The row that stands for "every key of the namespace": no real key ends the namespace with `*`. */
+export const clearMarker = (namespace: string) => `${namespace}*`;
+
+// One statement, so one round trip and atomic: count the namespace's rows (bounded scan), then
+// either append the keys or replace every row with the clear marker; the data-modifying CTEs run
+// whether referenced or not, and NOTIFY is delivered at commit.
+const RECORD_SQL = `
+WITH backlog AS (
+  SELECT count(*) + cardinality($1::text[]) > $3::int AS over
+    FROM (SELECT 1 FROM cache_missed_invalidations WHERE starts_with(cache_key, $2::text) LIMIT $3::int) AS kept
+), cleared AS (
+  DELETE FROM cache_missed_invalidations
+   WHERE starts_with(cache_key, $2::text) AND (SELECT over FROM backlog)
+), added AS (
+  INSERT INTO cache_missed_invalidations (cache_key)
+  SELECT missed FROM unnest($1::text[]) AS missed WHERE NOT (SELECT over FROM backlog)
+  UNION ALL
+  SELECT $4::text WHERE (SELECT over FROM backlog)
+)
+SELECT pg_notify('${JOURNAL_CHANNEL}', $2::text)`;
+
+const selectBatchSql = (skipLocked: boolean) => `
+SELECT id, cache_key FROM cache_missed_invalidations
+ WHERE starts_with(cache_key, $1::text)
+ ORDER BY id LIMIT $2::int
+   FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`;
+
+type BatchResult =
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'done'; readonly keys: number; readonly cleared: boolean }
+  | { readonly kind: 'targetFailed'; readonly error: unknown };
+
+export function createInvalidationJournal(options: InvalidationJournalOptions): InvalidationJournal {
+  const { sessions, namespace, logger } = options;
+  const maxRows = options.maxRows ?? 10_000;
+  const batchSize = options.batchSize ?? 500;
+  const reconnectMinMs = options.reconnectMinMs ?? 100;
+  const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
+  const marker = clearMarker(namespace);
+  const listenerWarning = throttledLog();
+
+  let listener: Client | null = null;
+  let onChange: ((change: JournalChange) => void) | null = null;
+  let failures = 0;
+  /** After the first attempt, every successful connection is a reconnection (see listen). */
+  let firstAttemptMade = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  /** One batch in one transaction: its rows stay locked until their keys are gone from the target. */
+  const drainBatch = (target: JournalTarget, skipLocked: boolean) =>
+    sessions(async (session): Promise<BatchResult> => {
+      await session.exec('BEGIN');
+      try {
+        const rows = await session.query<{ id: string; cache_key: string }>(selectBatchSql(skipLocked), [
+          namespace,
+          batchSize,
+        ]);
+        if (rows.length === 0) {
+          await session.exec('COMMIT');
+          return { kind: 'empty' };
+        }
+        const cleared = rows.some((row) => row.cache_key === marker);
+        const keys = [...new Set(rows.map((row) => row.cache_key))];
+        try {
+          if (cleared) await target.clear(namespace);
+          else await target.delete(keys);
+        } catch (error) {
+          await session.exec('ROLLBACK'); // the rows stay for an instance that can reach Redis
+          return { kind: 'targetFailed', error };
+        }
+        await session.query('DELETE FROM cache_missed_invalidations WHERE id = ANY($1::bigint[])', [
+          rows.map((row) => row.id),
+        ]);
+        await session.exec('COMMIT');
+        return { kind: 'done', keys: cleared ? 0 : keys.length, cleared };
+      } catch (error) {
+        await session.exec('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
+
+  const scheduleReconnect = (error: unknown) => {
+    if (closed || retryTimer) return;
+    const delay = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** failures++);
+    listenerWarning((suppressed) =>
+      logger.warn(
+        { err: error, retryInMs: delay, suppressed },
+        'invalidation journal: LISTEN connection lost, reconnecting',
+      ),
+    );
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void connectListener();
+    }, delay);
+    retryTimer.unref();
+  };
+
+  const connectListener = async (): Promise<void> => {
+    if (closed) return;
+    const client = options.createListenClient();
+    let lost = false;
+    const onLost = (error?: unknown) => {
+      if (lost) return;
+      lost = true;
+      if (listener === client) listener = null;
+      void client.end().catch(() => {});
+      scheduleReconnect(error ?? new Error('connection ended'));
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    client.on('notification', (message: Notification) => {
+      if (message.channel === JOURNAL_CHANNEL && message.payload === namespace) onChange?.('recorded');
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${JOURNAL_CHANNEL}`);
+    } catch (error) {
+      onLost(error);
+      return;
+    }
+    if (lost) return;
+    if (closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    listener = client;
+    failures = 0;
+    if (firstAttemptMade) {
+      logger.info('invalidation journal: LISTEN connection back');
+      onChange?.('reconnected');
+    }
+  };
+
+  return {
+    async record(keys) {
+      if (keys.length === 0) return;
+      await sessions((session) => session.query(RECORD_SQL, [keys, namespace, maxRows, marker]));
+    },
+
+    async drain(target, { skipLocked }) {
+      let keys = 0;
+      let cleared = false;
+      for (;;) {
+        const batch = await drainBatch(target, skipLocked);
+        switch (batch.kind) {
+          case 'empty':
+            return { kind: 'drained', keys, cleared };
+          case 'done':
+            keys += batch.keys;
+            cleared ||= batch.cleared;
+            break;
+          case 'targetFailed':
+            // Other instances skipped these rows while they were locked: tell them to try again.
+            await sessions((session) =>
+              session.query(`SELECT pg_notify('${JOURNAL_CHANNEL}', $1::text)`, [namespace]),
+            ).catch(() => {});
+            return { kind: 'targetFailed', error: batch.error, keys };
+          default: {
+            const unreachable: never = batch;
+            throw new Error(`unknown batch result ${JSON.stringify(unreachable)}`);
+          }
+        }
+      }
+    },
+
+    async listen(handler) {
+      onChange = handler;
+      await connectListener();
+      // A failed first attempt that succeeds later counts as a reconnection: notifications sent
+      // until then were never seen here.
+      firstAttemptMade = true;
+    },
+
+    async close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
+      const client = listener;
+      listener = null;
+      await client?.end().catch(() => {});
+    },
+  };
+}
