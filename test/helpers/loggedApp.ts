@@ -155,6 +155,15 @@ export async function createProduct(
   return response.data!.createProduct.id;
 }
 
+/** Renames a product through the API; fails the test on any GraphQL error. */
+export async function renameProduct(app: LoggedApp, id: string, name: string): Promise<void> {
+  const response = await app.gql(
+    `mutation ($id: ID!, $name: String!) { updateProduct(id: $id, input: { name: $name }) { name } }`,
+    { id, name },
+  );
+  expect(response.errors).toBeUndefined();
+}
+
 /** Polls until the check passes; returns how long it took. */
 export async function waitFor(
   check: () => Promise<boolean>,

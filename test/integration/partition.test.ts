@@ -13,6 +13,7 @@ import {
   inspect,
   lookup,
   recoveryLines,
+  renameProduct,
   startLoggedApp,
   waitFor,
   waitForRedis,
@@ -63,14 +64,6 @@ async function instance(name: string, redisUrl: string, prefix: string, journal:
   return app;
 }
 
-async function rename(app: LoggedApp, id: string, name: string): Promise<void> {
-  const response = await app.gql(
-    `mutation ($id: ID!, $name: String!) { updateProduct(id: $id, input: { name: $name }) { name } }`,
-    { id, name },
-  );
-  expect(response.errors).toBeUndefined();
-}
-
 const nameThrough = async (app: LoggedApp, code: string) => (await lookup(app, code)).barcode?.product.name;
 
 /** A product with two codes, read through `app` until Redis holds both. */
@@ -117,7 +110,7 @@ describe.each([
     const { id, codes } = await cachedProduct(b, prefix, `PT-${journal}`);
     await cutOff(a, codes[0]!);
 
-    await rename(a, id, 'New');
+    await renameProduct(a, id, 'New');
     expect(await nameThrough(a, codes[0]!)).toBe('New'); // A reads the database fallback
     if (journal) {
       const ms = await waitFor(
@@ -158,7 +151,7 @@ describe.each([
     expect(await nameThrough(b, codes[0]!)).toBe('Old');
     expect(await b.cacheStats()).toMatchObject({ backend: 'DATABASE', degraded: true });
 
-    await rename(a, id, 'New');
+    await renameProduct(a, id, 'New');
     await redis.resume();
     await waitForRedis(b);
     const keys = createCacheKeys(prefix);
@@ -191,7 +184,7 @@ describe.each([
     const a = await instance('a', proxy.url, prefix, journal);
     const { id, codes } = await cachedProduct(a, prefix, `SU-${journal}`);
     await cutOff(a, codes[0]!);
-    await rename(a, id, 'New');
+    await renameProduct(a, id, 'New');
 
     const c = await instance('c', redis.url, prefix, journal);
     const started = c.logs().find((line) => line.msg.startsWith('✅ Using External Redis Cache'));

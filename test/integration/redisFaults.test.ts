@@ -16,6 +16,7 @@ import {
   inspect,
   lookup,
   recoveryLines,
+  renameProduct,
   startLoggedApp,
   waitFor,
   waitForRedis,
@@ -70,17 +71,6 @@ async function cached(sku: string, name: string, codes: string[]): Promise<strin
   return id;
 }
 
-async function rename(id: string, name: string): Promise<void> {
-  const response = await app.gql(
-    `mutation ($id: ID!, $name: String!) { updateProduct(id: $id, input: { name: $name }) { name } }`,
-    {
-      id,
-      name,
-    },
-  );
-  expect(response.errors).toBeUndefined();
-}
-
 /** Sequential lookups of the codes, every answer checked; returns the durations. */
 async function lookups(codes: string[], count: number, name: string): Promise<number[]> {
   const durations: number[] = [];
@@ -102,7 +92,7 @@ async function servedWithoutRedis(id: string, codes: string[], before: string, a
   const durations = await lookups(codes, 30, before);
   const concurrent = await Promise.all(codes.flatMap((code) => [lookup(app, code), lookup(app, code)]));
   for (const { barcode } of concurrent) expect(barcode).toMatchObject({ product: { name: before } });
-  await rename(id, after);
+  await renameProduct(app, id, after);
   durations.push(...(await lookups(codes, 10, after)));
 
   expect(requestCommands(proxy.commands())).toEqual([]);
