@@ -118,7 +118,7 @@ export interface BenchServer {
 export interface StartOptions {
   /** 'compiled' runs dist-bench (npm run build:bench), as users run the app; 'source' runs through tsx. */
   readonly build: 'compiled' | 'source';
-  /** The core to pin the server to (taskset), or none. */
+  /** A command prefix pinning the server to a core (`taskset -c 0`), or none. */
   readonly pin?: readonly string[];
   /** Extra node flags, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
   readonly nodeArgs?: readonly string[];
