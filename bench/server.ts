@@ -31,11 +31,21 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((resolve) => counters.listen(countersPort, '127.0.0.1', resolve));
   console.log(JSON.stringify({ ready: running.url }));
+  let stopping = false;
   process.on('SIGTERM', () => {
-    void app.stop().then(async () => {
-      await db.close();
-      process.exit(0);
-    });
+    if (stopping) return;
+    stopping = true;
+    counters.close();
+    app
+      .stop()
+      .then(() => db.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
   });
 }
 

@@ -143,7 +143,9 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
           if (cleared) await target.clear(namespace);
           else await target.delete(keys);
         } catch (error) {
-          await session.exec('ROLLBACK'); // the rows stay for an instance that can reach Redis
+          // The rows stay for an instance that can reach Redis; a failed rollback must not hide
+          // the Redis failure (the session is discarded either way).
+          await session.exec('ROLLBACK').catch(() => {});
           return { kind: 'targetFailed', error };
         }
         await session.query('DELETE FROM cache_missed_invalidations WHERE id = ANY($1::bigint[])', [

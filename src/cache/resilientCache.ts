@@ -32,7 +32,7 @@ export interface CacheRead {
 }
 
 export interface ResilientCacheOptions {
-  /** Redis, or null when REDIS_URL is unset or another backend is forced. */
+  /** Redis or a Redis Cluster, or null when neither REDIS_URL nor REDIS_CLUSTER_NODES is set or another backend is forced. */
   readonly remote: CacheBackend | null;
   /** The database or memory backend, or null for none. */
   readonly fallback: CacheBackend | null;
@@ -62,6 +62,7 @@ const DISPLAY_NAMES: Record<string, string> = {
 export class ResilientCache {
   private state: CacheState = { kind: 'primary' };
   private probeTimer: NodeJS.Timeout | undefined;
+  private journalRetryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly missedKeys = new Set<string>();
   private missedAll = false;
@@ -132,6 +133,8 @@ export class ResilientCache {
     this.stopped = true;
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
+    clearTimeout(this.journalRetryTimer);
+    this.journalRetryTimer = undefined;
     await this.options.journal?.close();
     await this.options.remote?.close();
     await this.options.fallback?.close();
@@ -300,7 +303,7 @@ export class ResilientCache {
           this.remoteFailed('journal', error);
           return;
         }
-        if (drained === null) return; // Postgres failed: the LISTEN reconnection will bring us back
+        if (drained === null) return; // Postgres failed: drainJournal scheduled a retry
         if (drained > 0) {
           const keys = drained;
           this.journalDrainedLog((suppressed) =>
@@ -332,8 +335,9 @@ export class ResilientCache {
 
   /**
    * One pass over the journal. Returns the keys (or namespaces, as 1) it deleted; throws what the
-   * remote threw; returns null when Postgres failed: the journal stays marked for a later pass,
-   * and Redis serves meanwhile, since with the database down the fallback cannot serve either.
+   * remote threw; returns null when Postgres failed: the journal stays marked and a later pass is
+   * scheduled, while Redis serves meanwhile (holding every lookup on the fallback for a journal we
+   * cannot read would turn a Postgres hiccup into a cache outage).
    */
   private async drainJournal(remote: CacheBackend, options: { skipLocked: boolean }): Promise<number | null> {
     const journal = this.options.journal;
@@ -345,6 +349,7 @@ export class ResilientCache {
     } catch (error) {
       this.journalDirty = true;
       this.journalFailed('drain', error);
+      this.scheduleJournalRetry();
       return null;
     }
     if (result.kind === 'targetFailed') {
@@ -352,6 +357,21 @@ export class ResilientCache {
       throw result.error;
     }
     return result.keys + (result.cleared ? 1 : 0);
+  }
+
+  /**
+   * After a drain that Postgres failed, tries again every probe interval until one succeeds: no
+   * notification need come (the LISTEN connection can stay up while the pool fails or a
+   * statement times out), and until the drain succeeds Redis may hold keys another instance
+   * could not delete.
+   */
+  private scheduleJournalRetry(): void {
+    if (this.journalRetryTimer || this.stopped) return;
+    this.journalRetryTimer = setTimeout(() => {
+      this.journalRetryTimer = undefined;
+      if (this.journalDirty) this.journalChanged();
+    }, this.options.probeIntervalMs);
+    this.journalRetryTimer.unref();
   }
 
   private remoteFailed(operation: string, error: unknown): void {

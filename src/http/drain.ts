@@ -18,10 +18,8 @@ export interface DrainResult {
 }
 
 export interface HttpDrain {
-  /** True from the start of drain() on (readiness answers 503). */
+  /** True from startDraining() (or drain()) on: readiness answers 503, responses say Connection: close. */
   readonly draining: boolean;
-  /** Requests received and not yet answered. */
-  readonly inFlight: number;
   /** Marks the server as draining without closing anything yet (the shutdown delay). */
   startDraining(): void;
   /** Stops accepting, waits for in-flight requests up to deadlineMs, then closes every connection. */
@@ -55,9 +53,6 @@ export function trackHttpServer(server: Server): HttpDrain {
   return {
     get draining() {
       return draining;
-    },
-    get inFlight() {
-      return active.size;
     },
     startDraining,
     async drain(deadlineMs) {

@@ -346,4 +346,44 @@ describe('the resilient cache with a journal, over a real Redis', () => {
       await cache.stop();
     }
   });
+  it('retries a drain that Postgres failed, although no notification comes, until the key is gone from Redis', async () => {
+    const ns = newNamespace();
+    const inner = journalFor(ns);
+    let failDrains = 0;
+    // A journal whose pool fails while its LISTEN connection stays up: the drain throws, nothing re-notifies.
+    const flaky: InvalidationJournal = {
+      ...inner,
+      drain: (target, options) =>
+        failDrains-- > 0
+          ? Promise.reject(new Error('timeout exceeded when trying to connect'))
+          : inner.drain(target, options),
+    };
+    const remote = createRedisBackend({ url: redis.url, timeoutMs: 1000, reconnectMaxMs: 100 }, () => {});
+    const cache = new ResilientCache({
+      remote,
+      fallback: null,
+      namespace: ns,
+      probeIntervalMs: 100,
+      stats: new CacheStats(),
+      logger: silent,
+      journal: flaky,
+    });
+    try {
+      await cache.start();
+      const key = `${ns}v1:product:1`;
+      const [slot] = await remote.readLeased([key]);
+      await remote.fillLeased([
+        { key, lease: (slot as { lease: string }).lease, value: 'old', ttlSeconds: 60 },
+      ]);
+      failDrains = 1;
+      // Another instance, cut off from Redis, records the key: one notification, one failed drain.
+      await journalFor(ns).record([key]);
+      const took = await waitFor(async () => (await remote.get([key]))[0] === null, 5000, 'the key drained');
+      expect(failDrains).toBeLessThan(0); // the failing drain ran, and a later one succeeded
+      expect(await rowsOf(ns)).toEqual([]);
+      console.log(`journal drain retried: key gone ${took.toFixed(0)} ms after the record`);
+    } finally {
+      await cache.stop();
+    }
+  });
 });
