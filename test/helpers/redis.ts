@@ -95,14 +95,30 @@ export interface RedisProcessOptions {
  * directory (a cluster node keeps its identity, in nodes.conf, across a restart).
  */
 export async function startRedisProcess(options: RedisProcessOptions = {}): Promise<RedisProcess> {
+  // A free port can be taken by someone else between freePort() and redis-server's bind (a CI
+  // run once lost a cluster node that way): try again on new ports before giving up.
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await startRedisProcessOnce(options);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+async function startRedisProcessOnce(options: RedisProcessOptions): Promise<RedisProcess> {
   const port = await freePort();
+  let busPort = await freePort();
+  while (busPort === port) busPort = await freePort();
   const clusterArgs =
     options.clusterNodeTimeoutMs === undefined
       ? []
       : [
           ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
           ...['--cluster-node-timeout', String(options.clusterNodeTimeoutMs)],
-          ...['--cluster-port', String(await freePort())],
+          ...['--cluster-port', String(busPort)],
         ];
   const dir = mkdtempSync(path.join(tmpdir(), 'bc-redis-'));
   let child: ChildProcess | undefined;
@@ -119,9 +135,12 @@ export async function startRedisProcess(options: RedisProcessOptions = {}): Prom
     client.on('error', () => {});
     try {
       for (let i = 0; i < 100; i++) {
+        if (!handle.running()) break; // exited: the port was taken after all
         try {
           if (client.status !== 'ready') await client.connect();
-          await client.ping();
+          // The server answering must be this one, not another that took the port first.
+          const info = await client.info('server');
+          if (Number(/^process_id:(\d+)/m.exec(info)?.[1]) !== child!.pid) break;
           return;
         } catch {
           client.disconnect();
@@ -176,7 +195,12 @@ export async function startRedisProcess(options: RedisProcessOptions = {}): Prom
     // A process killed by a signal has signalCode set and exitCode still null.
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
   };
-  await handle.start();
+  try {
+    await handle.start();
+  } catch (error) {
+    await handle.stop();
+    throw error;
+  }
   return handle;
 }
 
