@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
-import { Client } from 'pg';
+import { createTestDatabase } from '../test/helpers/database';
 import { clearPrefix, freePort, startRedisCluster, startRedisProcess } from '../test/helpers/redis';
 import {
   benchServerEnv,
@@ -59,7 +59,6 @@ const SETTINGS = {
     : { products: 50_000, rounds: 3, warmupS: 1, windowS: 4, connections: 8 }),
   ...(flags.rounds && { rounds: Number(flags.rounds) }),
 };
-const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const PREFIX = `bench-${randomBytes(3).toString('hex')}`;
 const cores = Number(spawnSync('nproc').stdout?.toString().trim() || 1);
 const pin = (core: number) =>
@@ -70,27 +69,13 @@ function pinProcess(pid: number, core: number): void {
   if (pin(core).length) spawnSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
 }
 
-const redisPid = async (client: Redis) => Number(/^process_id:(\d+)/m.exec(await client.info('server'))![1]);
-
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
   // The load generator (this process, all its threads) on core 1; servers are started on core 0.
   pinProcess(process.pid, 1);
-  const dbName = `bc_bench_${randomBytes(4).toString('hex')}`;
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
-  await admin(`CREATE DATABASE "${dbName}"`);
+  // A throwaway database on the server of TEST_POSTGRES_URL (default: this machine's), as the tests use.
+  const testDb = await createTestDatabase('bench');
+  const databaseUrl = testDb.url;
   const redisServer = await startRedisProcess();
   const redis = new Redis(redisServer.url);
   // The cluster mode's own 3-master Redis Cluster, only when that mode runs.
@@ -98,7 +83,7 @@ async function main(): Promise<void> {
   const clusterClients = cluster?.nodes.map((node) => cluster.client(node)) ?? [];
   // Redis shares core 1 with the load generator, so it never takes the server's core: the server
   // is what is measured, and Redis would run on a host of its own in production.
-  for (const client of [redis, ...clusterClients]) pinProcess(await redisPid(client), 1);
+  for (const node of [redisServer, ...(cluster?.nodes ?? [])]) pinProcess(node.pid, 1);
   const samples: Sample[] = [];
   const targets = {
     databaseUrl,
@@ -171,7 +156,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     for (const client of clusterClients) client.disconnect();
     await Promise.all([redisServer.stop(), cluster?.stop()]);
-    await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await testDb.drop();
   }
 
   const summaries = summarize(samples);

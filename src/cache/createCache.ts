@@ -93,12 +93,9 @@ export function createCache(
     stats,
     logger: cacheLogger,
     journal,
-    remoteAbsentReason:
-      config.primary === 'redis'
-        ? undefined
-        : redisConfigured
-          ? `CACHE_BACKEND=${config.primary}`
-          : 'REDIS_URL not set',
+    // Otherwise the resilient cache's own default reason ("REDIS_URL not set") applies.
+    ...(config.primary !== 'redis' &&
+      redisConfigured && { remoteAbsentReason: `CACHE_BACKEND=${config.primary}` }),
     ...(config.redisCluster && {
       remoteName: 'Redis Cluster Cache',
       remoteNote: `${config.redisCluster.nodes.length} seed node(s)`,

@@ -54,19 +54,21 @@ export type RedisBackendOptions = ({ readonly url: string } | { readonly cluster
   readonly reconnectMaxMs?: number;
 };
 
-export function redisClientOptions(timeoutMs: number, reconnectMaxMs = 2000): RedisOptions {
+/** Keeps reconnecting in the background, backing off to reconnectMaxMs; requests never wait for it. */
+const backoff = (reconnectMaxMs: number) => (times: number) => Math.min(times * 100, reconnectMaxMs);
+
+function redisClientOptions(timeoutMs: number, reconnectMaxMs = 2000): RedisOptions {
   return {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: timeoutMs,
     connectTimeout: Math.max(timeoutMs, 1000),
     lazyConnect: true,
-    // Keep reconnecting in the background, backing off to reconnectMaxMs; requests never wait for it.
-    retryStrategy: (times) => Math.min(times * 100, reconnectMaxMs),
+    retryStrategy: backoff(reconnectMaxMs),
   };
 }
 
-export function redisClusterOptions(
+function redisClusterOptions(
   cluster: RedisClusterConfig,
   timeoutMs: number,
   reconnectMaxMs = 2000,
@@ -75,7 +77,7 @@ export function redisClusterOptions(
   return {
     enableOfflineQueue: false,
     lazyConnect: true,
-    clusterRetryStrategy: (times) => Math.min(times * 100, reconnectMaxMs),
+    clusterRetryStrategy: backoff(reconnectMaxMs),
     slotsRefreshTimeout: connectTimeout,
     // Node connections: ioredis itself keeps their offline queue on and never reconnects them
     // (it asks the cluster where a slot went instead); the command timeout still bounds each command.

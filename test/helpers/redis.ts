@@ -42,6 +42,8 @@ export async function freePort(): Promise<number> {
 
 export interface RedisProcess {
   readonly port: number;
+  /** The running redis-server's process id (a new one after each start()). */
+  readonly pid: number;
   readonly url: string;
   start(): Promise<void>;
   /** SIGKILL: the server vanishes without closing connections cleanly. */
@@ -154,6 +156,9 @@ async function startRedisProcessOnce(options: RedisProcessOptions): Promise<Redi
   };
   const handle: RedisProcess = {
     port,
+    get pid() {
+      return child!.pid!;
+    },
     url: `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`,
     async start() {
       child = spawn(
