@@ -11,7 +11,7 @@
 // comes from a read before the write, in the same transaction when there is one; bulk writes are
 // narrowed to the ids that read found, so every row they change is a row whose key is known.
 // Known limit: two writers changing the SAME barcode's code concurrently outside a transaction can
-// leave the older code cached until its TTL; see README "Cache".
+// leave the older code cached until its TTL; see docs/cache.md.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Prisma as DbClient } from '../db/database';
 import type { CacheKeys } from './keys';

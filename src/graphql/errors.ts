@@ -1,6 +1,6 @@
 // The error catalogue. Every error a client can see has one of these codes in
 // `extensions.code`; anything else is a bug and is masked by formatError in production.
-// README "Errors" lists the same codes (test/unit/errors.test.ts keeps the two in step).
+// docs/api.md "Errors" lists the same codes (test/unit/errors.test.ts keeps the two in step).
 import { GraphQLError } from 'graphql';
 
 export const ERROR_CODES = {

@@ -1,11 +1,11 @@
-// The error catalogue and the README's "Errors" table name the same codes.
+// The error catalogue and the "Errors" table of docs/api.md name the same codes.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AppError, ERROR_CODES, badUserInput, unauthenticated } from '../../src/graphql/errors';
 
-it('README lists exactly the codes of the catalogue', () => {
-  const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Errors'), readme.indexOf('### Auth'));
+it('docs/api.md lists exactly the codes of the catalogue', () => {
+  const readme = readFileSync(path.join(__dirname, '../../docs/api.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Errors'), readme.indexOf('## Auth'));
   const documented = [...section.matchAll(/^\| `([A-Z_]+)` *\|/gm)].map((m) => m[1]);
   expect(documented.sort()).toEqual(Object.keys(ERROR_CODES).sort());
 });
