@@ -21,7 +21,10 @@ export type BackendName = 'redis' | 'database' | 'memory';
 
 export interface CacheBackend {
   readonly name: BackendName;
-  /** Values for the keys, in order; misses get a lease. One round trip. */
+  /**
+   * Values for the keys, in order; misses get a lease. One round trip when everything is cached
+   * (on Redis: one MGET); a second one, for the misses only, to lease them.
+   */
   readLeased(keys: readonly string[]): Promise<LeasedRead[]>;
   /** Stores each value whose key still holds the given lease. One round trip. */
   fillLeased(fills: readonly LeasedFill[]): Promise<void>;

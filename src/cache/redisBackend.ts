@@ -1,6 +1,8 @@
-// The Redis backend (ioredis), for one Redis or a Redis Cluster. Reads and fills are Lua scripts
-// so that "MGET, and lease the misses" and "fill only where my lease still stands" are each one
-// atomic round trip.
+// The Redis backend (ioredis), for one Redis or a Redis Cluster. A read is a plain MGET; only
+// when something missed does a second call lease the missed keys (a script, so that "lease each
+// key nobody holds, share the lease of the ones somebody holds, return values filled meanwhile" is
+// one call for the whole batch); a fill is a script that writes only where the reader's lease
+// still stands. A warm batch is therefore exactly one MGET and runs no script.
 //
 // In a cluster a multi-key command or script must keep to one hash slot (CROSSSLOT otherwise), so
 // every batch is split by slot and the parts are sent at once: still one round of network trips
@@ -18,15 +20,16 @@ import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { RedisClusterConfig } from '../config/config';
 import { LEASE_MARKER, LEASE_TTL_MS, isLease, type CacheBackend, type LeasedRead } from './backend';
 
-const READ_LEASED = `
+/**
+ * Leases the keys an MGET missed. SET NX GET (Redis 7.0+) sets the lease where the key is empty
+ * and otherwise returns what is there: another reader's lease, which is shared, or a value filled
+ * since the MGET, which is served.
+ */
+const LEASE_MISSES = `
 local out = {}
 for i, key in ipairs(KEYS) do
-  local value = redis.call('GET', key)
-  if not value then
-    value = ARGV[1] .. i
-    redis.call('SET', key, value, 'PX', ARGV[2])
-  end
-  out[i] = value
+  local lease = ARGV[1] .. i
+  out[i] = redis.call('SET', key, lease, 'NX', 'PX', ARGV[2], 'GET') or lease
 end
 return out`;
 
@@ -43,7 +46,7 @@ return 0`;
 const CLEAR_BATCH = 500;
 
 interface Scripts {
-  readLeased(...args: (string | number)[]): Promise<string[]>;
+  leaseMisses(...args: (string | number)[]): Promise<string[]>;
   fillLeased(...args: (string | number)[]): Promise<number>;
 }
 
@@ -128,7 +131,7 @@ export function createRedisBackend(
   // Without a listener ioredis would print every connection error; the resilient cache logs state changes once.
   client.on('error', onError);
   client.on('node error', onError);
-  client.defineCommand('readLeased', { lua: READ_LEASED });
+  client.defineCommand('leaseMisses', { lua: LEASE_MISSES });
   client.defineCommand('fillLeased', { lua: FILL_LEASED });
   const connecting = client.connect().catch(() => {});
 
@@ -169,15 +172,25 @@ export function createRedisBackend(
     client,
     async readLeased(keys) {
       const slots = new Array<LeasedRead>(keys.length);
+      const missed: number[] = [];
       await perGroup(keys, async (groupKeys, positions) => {
-        const values = await client.readLeased(
-          groupKeys.length,
-          ...groupKeys,
-          `${LEASE_MARKER}${randomUUID()}:`,
-          LEASE_TTL_MS,
-        );
-        values.forEach((value, i) => (slots[positions[i]!] = isLease(value) ? { lease: value } : { value }));
+        const found = await client.mget(...groupKeys);
+        found.forEach((value, i) => {
+          if (value === null || isLease(value)) missed.push(positions[i]!);
+          else slots[positions[i]!] = { value };
+        });
       });
+      if (missed.length === 0) return slots;
+      const token = `${LEASE_MARKER}${randomUUID()}:`;
+      await perGroup(
+        missed.map((p) => keys[p]!),
+        async (groupKeys, positions) => {
+          const values = await client.leaseMisses(groupKeys.length, ...groupKeys, token, LEASE_TTL_MS);
+          values.forEach((value, i) => {
+            slots[missed[positions[i]!]!] = isLease(value) ? { lease: value } : { value };
+          });
+        },
+      );
       return slots;
     },
     async fillLeased(fills) {

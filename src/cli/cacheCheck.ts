@@ -1,8 +1,10 @@
 // `npm run cache:check`, the `manage.py test_cache` of this project: with the server's own
-// configuration, names the backend that would serve, then does a set/get/mget/delete round trip
-// on a temporary key and prints each latency. Exits 1 with the reason when anything fails.
+// configuration, names the backend that would serve, then runs a lookup's own cache calls (read
+// and lease a miss, fill it, read it warm, invalidate it) on a temporary key and prints each
+// latency. Exits 1 with the reason when anything fails.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { LeasedRead } from '../cache/backend';
 import { createCache, describeRedis } from '../cache/createCache';
 import { createLogger } from '../logger';
 import type { CliDeps } from './deps';
@@ -27,7 +29,6 @@ export async function run(_args: string[], { config, db, out, err }: CliDeps): P
     }
     out(`Backend: ${cache.servingName()} (${serving.name}), key prefix '${keys.namespace}'`);
     const key = `${keys.namespace}cache-check:${randomUUID()}`;
-    const other = `${key}:absent`;
     const value = `check-${Date.now()}`;
     const step = async <T>(name: string, work: () => Promise<T>, verify: (result: T) => boolean) => {
       const started = performance.now();
@@ -35,22 +36,28 @@ export async function run(_args: string[], { config, db, out, err }: CliDeps): P
       const ms = (performance.now() - started).toFixed(2);
       if (!verify(result)) throw new Error(`${name} returned ${JSON.stringify(result)}`);
       out(`  ${name.padEnd(6)} ${ms.padStart(8)} ms  ✓`);
+      return result;
     };
+    // The calls a lookup makes, in its order, through the backend a lookup would use: a cold read
+    // (on Redis an MGET, then the lease script), the lease-conditional fill (the fill script), a
+    // warm read (the MGET alone), and an invalidation. A plain SET/GET round trip would pass on a
+    // Redis that refuses what lookups run (an ACL without GET inside scripts, scripting disabled).
+    const leaseOf = (slot: LeasedRead | undefined) => (slot && 'lease' in slot ? slot.lease : null);
     try {
+      const [missed] = await step(
+        'miss',
+        () => serving.readLeased([key]),
+        ([slot]) => leaseOf(slot) !== null,
+      );
       await step(
-        'set',
-        () => serving.set(key, value, 60),
+        'fill',
+        () => serving.fillLeased([{ key, lease: leaseOf(missed)!, value, ttlSeconds: 60 }]),
         () => true,
       );
       await step(
-        'get',
-        () => serving.get([key]),
-        (r) => r[0] === value,
-      );
-      await step(
-        'mget',
-        () => serving.get([key, other]),
-        (r) => r[0] === value && r[1] === null,
+        'hit',
+        () => serving.readLeased([key]),
+        ([slot]) => slot !== undefined && 'value' in slot && slot.value === value,
       );
       await step(
         'delete',
@@ -58,9 +65,9 @@ export async function run(_args: string[], { config, db, out, err }: CliDeps): P
         () => true,
       );
       await step(
-        'get',
+        'gone',
         () => serving.get([key]),
-        (r) => r[0] === null,
+        ([found]) => found === null,
       );
     } catch (error) {
       err(`❌ Cache check failed: ${(error as Error).message}`);

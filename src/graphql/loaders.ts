@@ -90,11 +90,15 @@ export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
       ...barcodeEntryCodec,
       cacheKey: cache.keys.barcode,
       // Misses: one barcode query, then their products through productById (cached itself).
+      // The entry embeds the product, so the product must be read after this batch's leases
+      // were taken: one this request read earlier (the product field next to the lookup, read
+      // in the same tick) may predate a write whose invalidation came between that read and the
+      // leases, and the fill would put it back (the randomized test in race.test.ts finds that).
       load: async (keys) => {
         const barcodes = await loadBarcodes(keys);
-        const products = await productById.loadMany(
-          barcodes.filter((b) => b !== null).map((b) => b.productId),
-        );
+        const productIds = [...new Set(barcodes.filter((b) => b !== null).map((b) => b.productId))];
+        for (const id of productIds) productById.clear(id);
+        const products = await productById.loadMany(productIds);
         const byId = new Map(
           products.filter((p): p is ProductRow => p !== null && !(p instanceof Error)).map((p) => [p.id, p]),
         );

@@ -311,3 +311,28 @@ export async function startRedisCluster({
   }
   return { ...cluster, seeds: nodes.map((node) => `127.0.0.1:${node.port}`).join(',') };
 }
+
+/** Calls per command name from INFO commandstats (scripts' own commands included, as Redis counts them). */
+export async function commandStats(client: Redis): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const counts: Record<string, number> = {};
+  for (const [, name, calls] of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm))
+    counts[name!] = Number(calls);
+  return counts;
+}
+
+/**
+ * What Redis executed between two commandStats snapshots, by name; the INFO that took `before`
+ * is left out (it is counted once it has answered).
+ */
+export function commandsBetween(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [name, calls] of Object.entries(after)) {
+    const delta = calls - (before[name] ?? 0) - (name === 'info' ? 1 : 0);
+    if (delta > 0) counts[name] = delta;
+  }
+  return counts;
+}

@@ -19,7 +19,15 @@ import { summarize, type Mode, type Sample, type Workload } from '../../bench/re
 import { allCodes, createWorkloads, WRITE_KINDS, type BenchRequest } from '../../bench/workloads';
 import { demoEan13, demoUpcA } from '../../src/db/demoData';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { clearPrefix, freePort, startRedisProcess, uniquePrefix, type RedisProcess } from '../helpers/redis';
+import {
+  clearPrefix,
+  commandsBetween,
+  commandStats,
+  freePort,
+  startRedisProcess,
+  uniquePrefix,
+  type RedisProcess,
+} from '../helpers/redis';
 
 const PRODUCTS = 30;
 const REQUESTS = 20;
@@ -67,6 +75,15 @@ async function withServer(mode: Mode, use: (server: BenchServer) => Promise<void
   }
 }
 
+/**
+ * Leaves out the INFO calls the window's own counting made, and counts an EVAL (a script's first
+ * call on a fresh server, after EVALSHA found it not loaded) as the script call it is.
+ */
+function withoutCounting({ info: _info, eval: evals, ...commands }: Record<string, number>) {
+  if (evals) commands.evalsha = (commands.evalsha ?? 0) + evals;
+  return commands;
+}
+
 /** REQUESTS requests, one connection, measured the way the benchmark measures a window. */
 const measure = (server: BenchServer, mode: Mode, workload: Workload, next: () => BenchRequest) =>
   measureWindow([server], [redis], { mode, workload, round: 1 }, () =>
@@ -93,22 +110,31 @@ it('counts 2 queries per 50-code list for findUnique (merged by Prisma) and the 
   }
 });
 
-it('counts the cached path: 4 Redis calls and 2 queries cold, then 1 Redis call and no query per request', async () => {
+it('counts the cached path: 6 Redis calls and 2 queries cold, then 1 Redis call (an MGET) and no query per request', async () => {
   await withServer('cached', async (server) => {
     await clearPrefix(modePrefix(prefix, 'cached'), redisServer.url);
-    // Cold: read barcodes, read their products, fill products, fill barcodes; one query each.
+    // Cold, for the barcodes and then for their products: an MGET, the lease script, one query,
+    // the fill script.
+    const before = await commandStats(redis);
     const cold = await measureWindow(
       [server],
       [redis],
       { mode: 'cached-cold', workload: 'list50', round: 1 },
       () => load(server.url, () => list50, { amount: 1 }, 1),
     );
-    expect([cold.dbQueries, cold.redisCalls, cold.cacheHits, cold.cacheMisses]).toEqual([2, 4, 0, 50 + 25]);
+    expect([cold.dbQueries, cold.redisCalls, cold.cacheHits, cold.cacheMisses]).toEqual([2, 6, 0, 50 + 25]);
+    const coldCommands = withoutCounting(commandsBetween(before, await commandStats(redis)));
+    expect(coldCommands).toEqual({ mget: 2, evalsha: 4, set: 2 * (50 + 25), get: 50 + 25 });
 
+    const warmBefore = await commandStats(redis);
     expect(perRequest(await measure(server, 'cached', 'list50', () => list50))).toEqual({
       db: 0,
       redis: 1,
       hitRate: 1,
+    });
+    // Everything Redis executed for the 20 warm lists: one MGET each, no script.
+    expect(withoutCounting(commandsBetween(warmBefore, await commandStats(redis)))).toEqual({
+      mget: REQUESTS,
     });
     // The benchmark's own random single lookups, once every code is warm.
     await warmThroughApi(server.url, allCodes(PRODUCTS));

@@ -1,10 +1,10 @@
-// The cached read path, counted from the real servers: Redis's MONITOR feed on a private
-// redis-server (top-level commands only; what the scripts run inside is not a round trip), and
-// Prisma's query events for the database.
+// The cached read path, counted from the real servers: Redis's own INFO commandstats on a private
+// redis-server (every command it executed, those the scripts ran included), and Prisma's query
+// events for the database.
 import Redis from 'ioredis';
 import { demoEan13, seedDemoData } from '../../src/db/demoData';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { startRedisProcess, type RedisProcess } from '../helpers/redis';
+import { commandsBetween, commandStats, startRedisProcess, type RedisProcess } from '../helpers/redis';
 import type { CacheStatsResult } from '../helpers/loggedApp';
 
 let redisServer: RedisProcess;
@@ -14,66 +14,41 @@ let app: TestApp;
 beforeAll(async () => {
   redisServer = await startRedisProcess();
   redis = new Redis(redisServer.url);
-  monitorSource = new Redis(redisServer.url);
-  monitor = await monitorSource.monitor(); // a second connection in MONITOR mode
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source !== 'lua') seen.push(args.join(' ').toLowerCase().slice(0, 40));
-  });
   app = await startTestApp('cache_read', { REDIS_URL: redisServer.url, CACHE_PREFIX: 'read' });
   await seedDemoData(app.db.prisma, 60);
 });
 afterAll(async () => {
   await app.stop();
-  monitor.disconnect();
-  monitorSource.disconnect();
   redis.disconnect();
   await redisServer.stop();
 });
 
-let seen: string[] = [];
-let monitorSource: Redis;
-let monitor: Redis;
-
-/** Top-level commands the server received since the last call, counted by name. */
-async function commandsSince(): Promise<Record<string, number>> {
-  await redis.ping('marker'); // MONITOR is asynchronous: wait for our own marker to arrive
-  for (let i = 0; i < 100 && !seen.some((c) => c === 'ping marker'); i++)
-    await new Promise((r) => setTimeout(r, 10));
-  const counts: Record<string, number> = {};
-  for (const command of seen) {
-    if (command === 'ping marker') continue;
-    const name = command.split(' ')[0]!;
-    counts[name] = (counts[name] ?? 0) + 1;
-  }
-  seen = [];
-  return counts;
-}
-
 async function measure(query: string, variables?: Record<string, unknown>) {
-  await commandsSince();
+  const before = await commandStats(redis);
   app.queries.length = 0;
   const response = await app.gql(query, variables);
   expect(response.errors).toBeUndefined();
   const tables = app.queries.map((q) => /FROM "public"\."(\w+)"/.exec(q)?.[1] ?? q.slice(0, 30));
-  return { response, redis: await commandsSince(), tables };
+  return { response, redis: commandsBetween(before, await commandStats(redis)), tables };
 }
 
 const LIST = `query ($codes: [String!]!) { barcodes(codes: $codes) { code product { name } } }`;
 const codes = Array.from({ length: 50 }, (_, i) => demoEan13(i + 1));
 
-it('answers 50 cold codes with one cache read and one query per loader, then fills in one call each', async () => {
+it('answers 50 cold codes with, per loader, one MGET, one lease call, one query and one fill call', async () => {
   await measure(LIST, { codes: [demoEan13(60)] }); // loads both scripts into Redis (EVALSHA → NOSCRIPT → EVAL, once)
   const cold = await measure(LIST, { codes });
   expect((cold.response.data as { barcodes: unknown[] }).barcodes.filter(Boolean)).toHaveLength(50);
   expect(cold.tables).toEqual(['barcodes', 'products']);
-  // barcode read, product read, product fill, barcode fill: one script call each.
-  expect(cold.redis).toEqual({ evalsha: 4 });
+  // The barcode loader and the product loader (50 products) each: an MGET that misses all 50
+  // keys, the lease script (one SET NX per key), the fill script (one GET and one SET per key).
+  expect(cold.redis).toEqual({ mget: 2, evalsha: 2 + 2, set: 2 * 50 + 2 * 50, get: 2 * 50 });
 });
 
-it('answers the same 50 codes warm with exactly one Redis command and no database query', async () => {
+it('answers the same 50 codes warm with exactly one MGET, no script and no database query', async () => {
   const warm = await measure(LIST, { codes });
   expect(warm.tables).toEqual([]);
-  expect(warm.redis).toEqual({ evalsha: 1 });
+  expect(warm.redis).toEqual({ mget: 1 });
   expect(
     (warm.response.data as { barcodes: { product: { name: string } }[] }).barcodes[0]!.product.name,
   ).toMatch(/#1$/);
@@ -85,8 +60,16 @@ it('merges aliases, duplicates and nested products of one request into the same 
     b: barcode(code: "0${codes[1]}") { code }
     c: barcodes(codes: ["${codes[2]}", "${codes[0]}"]) { product { name } }
   }`);
-  expect(warm.redis).toEqual({ evalsha: 1 });
+  expect(warm.redis).toEqual({ mget: 1 });
   expect(warm.tables).toEqual([]);
+});
+
+it('leases only what the MGET missed, in a second call made only then', async () => {
+  const mixed = [...codes.slice(0, 3), demoEan13(55)]; // three warm, one cold (product 55 too)
+  const partly = await measure(LIST, { codes: mixed });
+  expect(partly.tables).toEqual(['barcodes', 'products']);
+  // Barcodes: MGET of 4, lease 1, fill 1; product 55: MGET of 1, lease 1, fill 1.
+  expect(partly.redis).toEqual({ mget: 2, evalsha: 4, set: 4, get: 2 });
 });
 
 it('caches unknown codes as negative entries: the database is asked once', async () => {
@@ -113,7 +96,7 @@ it('writes positive entries with the configured TTL ±10% and counts hits in cac
   expect(s).toMatchObject({ backend: 'REDIS', degraded: false });
   expect(s.hits).toBeGreaterThan(50);
   expect(s.hitRate).toBeCloseTo(s.hits / (s.hits + s.misses), 5);
-  expect(s.dbQueries).toBe(5); // warm-up and cold list: barcodes + products each; unknown codes: barcodes
+  expect(s.dbQueries).toBe(7); // warm-up, cold list, partly warm list: barcodes + products each; unknown codes: barcodes
   const metrics = await (await fetch(app.url.replace('/graphql', '/metrics'))).text();
   expect(metrics).toMatch(/^cache_lookups_total\{entity="barcode",result="hit"\} \d+$/m);
   expect(metrics).toMatch(/^cache_backend_active\{backend="REDIS"\} 1$/m);
@@ -123,5 +106,5 @@ it('splits a giant request into bounded cache reads', async () => {
   const many = Array.from({ length: 1000 }, (_, i) => `BULK-${i}`);
   await measure(LIST, { codes: many }); // cold: fills negative entries
   const warm = await measure(LIST, { codes: many });
-  expect(warm.redis).toEqual({ evalsha: 2 }); // MAX_BATCH_SIZE 500
+  expect(warm.redis).toEqual({ mget: 2 }); // MAX_BATCH_SIZE 500
 });

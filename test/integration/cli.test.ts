@@ -70,7 +70,7 @@ describe('cache:check', () => {
     const result = await runCommand(cacheCheck, { REDIS_URL: SHARED_REDIS_URL });
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^Backend: External Redis Cache \(redis\)/m);
-    for (const step of ['set', 'get', 'mget', 'delete'])
+    for (const step of ['miss', 'fill', 'hit', 'delete', 'gone'])
       expect(result.out).toMatch(new RegExp(`^  ${step} +\\d+\\.\\d+ ms  ✓$`, 'm'));
     expect(result.out).toMatch(/✅ External Redis Cache works$/);
     expect(await countKeys()).toBe(0); // the temporary key is gone
