@@ -12,6 +12,7 @@ import { openDatabase } from '../src/db/database';
 import { demoEan13, demoUpcA } from '../src/db/demoData';
 import { migrate } from '../src/db/migrate';
 import type { Mode, Sample, Workload } from './report';
+import type { PriceWrite, ReadStart, StaleReadCounter } from './staleReads';
 import { BENCH_TOKEN, WRITE_KINDS, type BenchRequest, type WriteKind } from './workloads';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -85,7 +86,11 @@ export function benchServerEnv(mode: Mode, targets: BenchTargets): Record<string
     case 'naive':
     case 'n-plus-one':
     case 'batched':
+    case 'raw-floor':
       return { ...base, CACHE_BACKEND: 'none' };
+    case 'response-cache':
+      // The batched loaders without this project's cache; Apollo's response cache in Redis instead.
+      return { ...base, CACHE_BACKEND: 'none', BENCH_RESPONSE_CACHE_REDIS: targets.redisUrl };
     case 'fallback':
       return { ...base, REDIS_URL: `redis://127.0.0.1:${targets.closedPort}` };
     case 'memory':
@@ -219,14 +224,46 @@ export const writeQueries = (writes: Record<WriteKind, number>, perWrite: Record
  * cluster batch makes one call per hash slot, sent to the nodes at once.
  */
 export async function redisCalls(servers: readonly Redis[]): Promise<number> {
+  return (await redisLoad(servers)).calls;
+}
+
+/** Connection chatter and this harness's own INFO: not commands a request made Redis run. */
+const NOT_REQUEST_COMMANDS = new Set([
+  'info',
+  'ping',
+  'client',
+  'hello',
+  'select',
+  'command',
+  'cluster',
+  'readonly',
+  'config',
+  'auth',
+  'quit',
+]);
+
+/**
+ * What the given Redis servers did so far: top-level calls (see redisCalls), every command they
+ * executed (INFO commandstats counts the commands a script runs too: a 50-key script of GETs is
+ * 51), and the CPU seconds they used (used_cpu_sys + used_cpu_user).
+ */
+export async function redisLoad(
+  servers: readonly Redis[],
+): Promise<{ calls: number; commands: number; cpuSeconds: number }> {
   let calls = 0;
+  let commands = 0;
+  let cpuSeconds = 0;
   for (const redis of servers) {
     const info = await redis.info('commandstats');
-    for (const [, name, count] of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+    for (const [, name, count] of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) {
       if (['evalsha', 'eval', 'unlink', 'del', 'mget'].includes(name!)) calls += Number(count);
+      if (!NOT_REQUEST_COMMANDS.has(name!.split('|')[0]!)) commands += Number(count);
     }
+    const cpu = await redis.info('cpu');
+    for (const [, seconds] of cpu.matchAll(/^used_cpu_(?:sys|user):([\d.]+)/gm))
+      cpuSeconds += Number(seconds);
   }
-  return calls;
+  return { calls, commands, cpuSeconds };
 }
 
 /** Looks codes up through the API, 1000 at a time, so a cached mode starts warm. */
@@ -255,17 +292,39 @@ export interface LoadResult {
   readonly errors: number;
   /** Write requests sent, per kind (in a timed window up to `connections` requests may still be in flight at the end). */
   readonly writes: Record<WriteKind, number>;
+  /** Reads judged for staleness (those that show a product price, with a counter given), and the stale ones. */
+  readonly checkedReads: number;
+  readonly staleReads: number;
 }
 
-/** Drives the server with autocannon for a time or a number of requests, each body from `next`. */
+/** What a request in flight is, for the stale-read count (autocannon keeps one context per connection and request). */
+type Tracked = { read: ReadStart } | { write: PriceWrite };
+
+/**
+ * Drives the server with autocannon for a time or a number of requests, each body from `next`.
+ * With `stale`, requests that carry a price are tracked: writes from sent to acknowledged (their
+ * answer arrived), reads from sent to answered, each answer judged by the counter.
+ */
 export async function load(
   url: string,
   next: () => BenchRequest,
   length: LoadLength,
   connections: number,
+  stale?: StaleReadCounter,
 ): Promise<LoadResult> {
   let graphqlErrors = 0;
+  let checkedReads = 0;
+  let staleReads = 0;
   const writes = { updateProduct: 0, updateBarcode: 0 };
+  const answered = (tracked: Tracked, status: number, body: string) => {
+    if (status !== 200 || body.includes('"errors"')) return;
+    if ('write' in tracked) return stale!.writeAcknowledged(tracked.write);
+    // A regular expression, not JSON.parse: this runs on the load generator's core for every read.
+    const shown = /"priceCents":(\d+)/.exec(body);
+    if (!shown) return;
+    checkedReads++;
+    if (stale!.readAnswered(tracked.read, Number(shown[1]))) staleReads++;
+  };
   const started = Date.now();
   const result = await autocannon({
     url,
@@ -275,12 +334,20 @@ export async function load(
     headers: { 'content-type': 'application/json' },
     requests: [
       {
-        setupRequest: (request) => {
-          const { body, write } = next();
+        setupRequest: (request, context: { tracked?: Tracked }) => {
+          const { body, write, price } = next();
           if (write) writes[write]++;
+          if (stale && price)
+            context.tracked =
+              price.value === undefined
+                ? { read: stale.readStarted(price.product) }
+                : { write: stale.writeSent(price.product, price.value) };
           return write
             ? { ...request, body, headers: { ...request.headers, authorization: `Bearer ${BENCH_TOKEN}` } }
             : { ...request, body };
+        },
+        onResponse: (status: number, body: string, context: { tracked?: Tracked }) => {
+          if (context.tracked) answered(context.tracked, status, body);
         },
       },
     ],
@@ -298,6 +365,8 @@ export async function load(
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx + graphqlErrors,
     writes,
+    checkedReads,
+    staleReads,
   };
 }
 
@@ -311,9 +380,10 @@ export async function loadAll(
   next: () => BenchRequest,
   length: LoadLength,
   connections: number,
+  stale?: StaleReadCounter,
 ): Promise<LoadResult & { instanceRps: number[] }> {
   const results = await Promise.all(
-    urls.map((url) => load(url, next, length, Math.max(1, Math.round(connections / urls.length)))),
+    urls.map((url) => load(url, next, length, Math.max(1, Math.round(connections / urls.length)), stale)),
   );
   const sum = (pick: (r: LoadResult) => number) => results.reduce((total, r) => total + pick(r), 0);
   return {
@@ -322,6 +392,8 @@ export async function loadAll(
     p50: Math.max(...results.map((r) => r.p50)),
     p99: Math.max(...results.map((r) => r.p99)),
     errors: sum((r) => r.errors),
+    checkedReads: sum((r) => r.checkedReads),
+    staleReads: sum((r) => r.staleReads),
     writes: {
       updateProduct: sum((r) => r.writes.updateProduct),
       updateBarcode: sum((r) => r.writes.updateBarcode),
@@ -349,7 +421,7 @@ export async function measureWindow(
       cacheHits: add((c) => c.cache.hits + c.cache.negativeHits),
       cacheMisses: add((c) => c.cache.misses),
       cpuSeconds: servers.reduce((sum, server) => sum + server.cpuSeconds(), 0),
-      redisCalls: await redisCalls(redis),
+      redis: await redisLoad(redis),
     };
   };
   const before = await counters();
@@ -362,7 +434,9 @@ export async function measureWindow(
     writeQueries: 0,
     serverCpuSeconds: after.cpuSeconds - before.cpuSeconds,
     dbQueries: after.dbQueries - before.dbQueries,
-    redisCalls: after.redisCalls - before.redisCalls,
+    redisCalls: after.redis.calls - before.redis.calls,
+    redisCommands: after.redis.commands - before.redis.commands,
+    redisCpuSeconds: after.redis.cpuSeconds - before.redis.cpuSeconds,
     cacheHits: after.cacheHits - before.cacheHits,
     cacheMisses: after.cacheMisses - before.cacheMisses,
   };

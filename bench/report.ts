@@ -4,10 +4,12 @@ import type { WriteKind } from './workloads';
 
 export const MODES = [
   'floor',
+  'raw-floor',
   'naive',
   'n-plus-one',
   'batched',
   'cached',
+  'response-cache',
   'cached-cold',
   'fallback',
   'memory',
@@ -37,10 +39,17 @@ export interface Sample {
   /** Of dbQueries, the statements the window's writes ran (0 for read-only workloads). */
   readonly writeQueries: number;
   readonly redisCalls: number;
+  /** Every command the Redis servers executed, those run inside scripts included. */
+  readonly redisCommands: number;
+  /** CPU the Redis servers used during the window. */
+  readonly redisCpuSeconds: number;
   /** CPU the server process used during the window (NaN where it cannot be read). */
   readonly serverCpuSeconds: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;
+  /** Reads judged for staleness (mixed workload) and those that showed an overwritten value. */
+  readonly checkedReads: number;
+  readonly staleReads: number;
 }
 
 export interface Summary {
@@ -57,10 +66,16 @@ export interface Summary {
   /** Queries per request issued by reads: dbPerRequest without the writes' own statements. */
   readonly readDbPerRequest: number;
   readonly redisPerRequest: number;
+  /** Commands Redis executed per request (scripts' inner commands included). */
+  readonly redisCommandsPerRequest: number;
+  /** Redis CPU microseconds per request. */
+  readonly redisCpuMicrosPerRequest: number;
   /** Server CPU microseconds per request: what a request costs, whatever else ran on the machine. */
   readonly cpuMicrosPerRequest: number;
   /** null when the mode has no cache lookups. */
   readonly hitRate: number | null;
+  /** Summed over rounds; null for workloads whose reads are not judged (all but mixed). */
+  readonly staleReads: { readonly stale: number; readonly of: number } | null;
 }
 
 export function median(values: readonly number[]): number {
@@ -93,8 +108,17 @@ export function summarize(samples: readonly Sample[]): Summary[] {
       dbPerRequest: perRequest((s) => s.dbQueries),
       readDbPerRequest: perRequest((s) => Math.max(0, s.dbQueries - s.writeQueries)),
       redisPerRequest: perRequest((s) => s.redisCalls),
+      redisCommandsPerRequest: perRequest((s) => s.redisCommands),
+      redisCpuMicrosPerRequest: perRequest((s) => s.redisCpuSeconds * 1e6),
       cpuMicrosPerRequest: perRequest((s) => s.serverCpuSeconds * 1e6),
       hitRate: lookups ? group.reduce((sum, s) => sum + s.cacheHits, 0) / lookups : null,
+      staleReads:
+        workload === 'mixed'
+          ? {
+              stale: group.reduce((sum, s) => sum + s.staleReads, 0),
+              of: group.reduce((sum, s) => sum + s.checkedReads, 0),
+            }
+          : null,
     };
   });
 }
@@ -116,7 +140,7 @@ export function ratios(summaries: readonly Summary[]): Ratio[] {
     const floor = find('floor', 'single');
     if (floor && workload === 'single')
       out.push({ workload, name: 'cached/floor throughput', value: cached.rps / floor.rps });
-    for (const base of ['naive', 'n-plus-one', 'batched'] as const) {
+    for (const base of ['response-cache', 'naive', 'n-plus-one', 'batched'] as const) {
       const other = find(base, workload);
       if (other) out.push({ workload, name: `cached/${base} throughput`, value: cached.rps / other.rps });
     }
@@ -146,38 +170,48 @@ export function ratios(summaries: readonly Summary[]): Ratio[] {
 }
 
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+const staleCell = (s: Summary) => (s.staleReads ? `${s.staleReads.stale} of ${s.staleReads.of}` : '-');
+
+/** One row of the table and the Markdown: the same cells, in the same order as COLUMNS. */
+const COLUMNS = [
+  'workload',
+  'mode',
+  'req/s',
+  'stale reads',
+  'p50 ms',
+  'p99 ms',
+  'errors',
+  'db/req',
+  'read db/req',
+  'redis/req',
+  'redis cmds/req',
+  'redis µs/req',
+  'cpu µs/req',
+  'hit rate',
+];
+const cells = (s: Summary) => [
+  s.workload,
+  s.mode,
+  fixed(s.rps, 0),
+  staleCell(s),
+  fixed(s.p50),
+  fixed(s.p99),
+  String(s.errors),
+  fixed(s.dbPerRequest, 2),
+  fixed(s.readDbPerRequest, 2),
+  fixed(s.redisPerRequest, 2),
+  fixed(s.redisCommandsPerRequest, 2),
+  fixed(s.redisCpuMicrosPerRequest, 0),
+  fixed(s.cpuMicrosPerRequest, 0),
+  s.hitRate === null ? '-' : `${(s.hitRate * 100).toFixed(1)}%`,
+];
 
 export function table(summaries: readonly Summary[]): string {
-  const header = [
-    'workload',
-    'mode',
-    'req/s',
-    'p50 ms',
-    'p99 ms',
-    'errors',
-    'db/req',
-    'read db/req',
-    'redis/req',
-    'cpu µs/req',
-    'hit rate',
-  ];
-  const rows = summaries.map((s) => [
-    s.workload,
-    s.mode,
-    fixed(s.rps, 0),
-    fixed(s.p50),
-    fixed(s.p99),
-    String(s.errors),
-    fixed(s.dbPerRequest, 2),
-    fixed(s.readDbPerRequest, 2),
-    fixed(s.redisPerRequest, 2),
-    fixed(s.cpuMicrosPerRequest, 0),
-    s.hitRate === null ? '-' : `${(s.hitRate * 100).toFixed(1)}%`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const rows = summaries.map(cells);
+  const widths = COLUMNS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (row: string[]) =>
+    row.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(COLUMNS), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 export function markdown(
@@ -191,12 +225,9 @@ export function markdown(
     '',
     ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`),
     '',
-    '| workload | mode | req/s | p50 ms | p99 ms | errors | db/req | read db/req | redis/req | cpu µs/req | hit rate |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...summaries.map(
-      (s) =>
-        `| ${s.workload} | ${s.mode} | ${fixed(s.rps, 0)} | ${fixed(s.p50)} | ${fixed(s.p99)} | ${s.errors} | ${fixed(s.dbPerRequest, 2)} | ${fixed(s.readDbPerRequest, 2)} | ${fixed(s.redisPerRequest, 2)} | ${fixed(s.cpuMicrosPerRequest, 0)} | ${s.hitRate === null ? '-' : `${(s.hitRate * 100).toFixed(1)}%`} |`,
-    ),
+    `| ${COLUMNS.join(' | ')} |`,
+    `| ${COLUMNS.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`,
+    ...summaries.map((s) => `| ${cells(s).join(' | ')} |`),
     '',
     '| workload | ratio | value |',
     '| --- | --- | ---: |',

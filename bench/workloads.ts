@@ -4,6 +4,7 @@
 import { demoEan13, demoUpcA } from '../src/db/demoData';
 import { encodeCursor } from '../src/modules/product/cursor';
 import type { Mode, Workload } from './report';
+import { StaleReadCounter, UNIQUE_PRICES_FROM } from './staleReads';
 
 /** The write token the benchmark's servers accept (mixed workload). */
 export const BENCH_TOKEN = 'bench-token-0123456789';
@@ -14,11 +15,22 @@ export const WRITE_SHARE = 0.05;
 export const WRITE_KINDS = ['updateProduct', 'updateBarcode'] as const;
 export type WriteKind = (typeof WRITE_KINDS)[number];
 
+/** Single lookups draw from this many codes (both codes of the first HOT_CODES / 2 products). */
+export const HOT_CODES = 10_000;
+
 export interface BenchRequest {
   readonly body: string;
   /** null for a read. */
   readonly write: WriteKind | null;
+  /**
+   * For the stale-read count: the product whose price a mixed read shows, or whose price a write
+   * sets (with the price, unique to this write).
+   */
+  readonly price?: { readonly product: number; readonly value?: number };
 }
+
+/** Unique in this process, so a price seen in an answer names the one write that set it. */
+let nextPrice = UNIQUE_PRICES_FROM;
 
 /** Zipf(1.0) over n ranks: rank k (1-based) is drawn with weight 1/k. Returns 0-based ranks. */
 export function zipfSampler(n: number, random: () => number = Math.random): () => number {
@@ -43,44 +55,61 @@ export function allCodes(products: number): string[] {
   return Array.from({ length: products }, (_, i) => [demoEan13(i + 1), demoUpcA(i + 1)]).flat();
 }
 
+const SINGLE_QUERY = 'query ($c: String!) { barcode(code: $c) { code gtin product { name priceCents } } }';
+
 const read = (query: string, variables: Record<string, unknown>): BenchRequest => ({
   write: null,
   body: JSON.stringify({ query, variables }),
 });
 
 export function createWorkloads(products: number, random: () => number = Math.random) {
-  const randomCode = () => {
-    const n = 1 + Math.floor(random() * products);
+  const randomCode = (among = products) => {
+    const n = 1 + Math.floor(random() * among);
     return random() < 0.5 ? demoEan13(n) : demoUpcA(n);
   };
+  // A till scans a working set, not the whole catalogue: single lookups repeat within a window,
+  // which is what a whole-response cache (the response-cache mode) needs to hit at all.
+  const hotProducts = Math.min(products, HOT_CODES / 2);
   const zipfRank = zipfSampler(products * 2, random);
   /** Rank r is product r/2+1's EAN-13 (even r) or UPC-A (odd r): the same order as allCodes. */
   const codeOfRank = (rank: number) => (rank & 1 ? demoUpcA : demoEan13)((rank >> 1) + 1);
 
   /** A write with Zipf popularity (the same as reads'): a product's price or a barcode's flag. */
-  function write(kind: WriteKind = random() < 0.5 ? 'updateProduct' : 'updateBarcode', rank = zipfRank()) {
-    const body =
-      kind === 'updateProduct'
-        ? {
-            query:
-              'mutation ($id: ID!, $p: NonNegativeInt) { updateProduct(id: $id, input: { priceCents: $p }) { id } }',
-            variables: { id: String((rank >> 1) + 1), p: Math.floor(random() * 10_000) },
-          }
-        : {
-            query:
-              'mutation ($c: String!, $a: Boolean) { updateBarcode(code: $c, input: { active: $a }) { id } }',
-            variables: { c: codeOfRank(rank), a: random() < 0.9 },
-          };
-    return { write: kind, body: JSON.stringify(body) };
+  function write(
+    kind: WriteKind = random() < 0.5 ? 'updateProduct' : 'updateBarcode',
+    rank = zipfRank(),
+  ): BenchRequest {
+    const product = (rank >> 1) + 1;
+    if (kind === 'updateProduct') {
+      const value = nextPrice++;
+      const query =
+        'mutation ($id: ID!, $p: NonNegativeInt) { updateProduct(id: $id, input: { priceCents: $p }) { id } }';
+      return {
+        write: kind,
+        body: JSON.stringify({ query, variables: { id: String(product), p: value } }),
+        price: { product, value },
+      };
+    }
+    const query =
+      'mutation ($c: String!, $a: Boolean) { updateBarcode(code: $c, input: { active: $a }) { id } }';
+    return {
+      write: kind,
+      body: JSON.stringify({ query, variables: { c: codeOfRank(rank), a: random() < 0.9 } }),
+    };
   }
+
+  /** The mixed workload's read of the code of `rank`: it shows the product's price, so it is judged for staleness. */
+  const mixedRead = (rank: number): BenchRequest => ({
+    ...read('query ($c: String!) { barcode(code: $c) { code active product { name priceCents } } }', {
+      c: codeOfRank(rank),
+    }),
+    price: { product: (rank >> 1) + 1 },
+  });
 
   /** 95% single lookups with Zipf popularity, 5% writes through the API. */
   function mixed(): BenchRequest {
     const rank = zipfRank();
-    if (random() < WRITE_SHARE) return write(undefined, rank);
-    return read('query ($c: String!) { barcode(code: $c) { code active product { name priceCents } } }', {
-      c: codeOfRank(rank),
-    });
+    return random() < WRITE_SHARE ? write(undefined, rank) : mixedRead(rank);
   }
 
   /** The next request of a workload; the floor mode always sends the empty query. */
@@ -88,9 +117,7 @@ export function createWorkloads(products: number, random: () => number = Math.ra
     if (mode === 'floor') return read('{ __typename }', {});
     switch (workload) {
       case 'single':
-        return read('query ($c: String!) { barcode(code: $c) { code gtin product { name priceCents } } }', {
-          c: randomCode(),
-        });
+        return read(SINGLE_QUERY, { c: randomCode(hotProducts) });
       case 'list50':
         return read('query ($c: [String!]!) { barcodes(codes: $c) { code product { name } } }', {
           c: Array.from({ length: 50 }, randomCode),
@@ -107,5 +134,14 @@ export function createWorkloads(products: number, random: () => number = Math.ra
     }
   }
 
-  return { next, write };
+  /** Hot code number `i` (0-based) as a single lookup: walking them all warms a response cache. */
+  function hotSingle(i: number): BenchRequest {
+    const n = 1 + ((i >> 1) % hotProducts);
+    return read(SINGLE_QUERY, { c: i & 1 ? demoUpcA(n) : demoEan13(n) });
+  }
+
+  /** One counter over the whole run: writes of one window are still what later reads are judged by. */
+  const stale = new StaleReadCounter();
+
+  return { next, write, mixedRead, hotSingle, hotCodes: hotProducts * 2, stale };
 }

@@ -12,7 +12,7 @@ import { CacheStats } from './cache/stats';
 import { openDatabase, type Database } from './db/database';
 import { seedDemoData } from './db/demoData';
 import { migrate, pendingMigrations } from './db/migrate';
-import { createApolloServer } from './graphql/apollo';
+import { createApolloServer, type ApolloExtras } from './graphql/apollo';
 import type { Context, Services } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
 import { createWriteCheck } from './http/auth';
@@ -33,6 +33,8 @@ export interface AppDeps {
   readonly processMetrics?: boolean;
   /** Replaces the per-request loaders; only the benchmark's baseline modes use it. */
   readonly createLoaders?: typeof createLoaders;
+  /** Adds to the Apollo Server; only the benchmark's response-cache peer uses it. */
+  readonly apolloExtras?: ApolloExtras;
   /**
    * Share missed invalidations through the journal in Postgres (never on PGlite). false only for
    * tests that show what happens without it. @default true
@@ -98,7 +100,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       // Before the app's listener, so that it sees every request first.
       const activeDrain = trackHttpServer(httpServer);
       drain = activeDrain;
-      const apollo = createApolloServer(config, logger);
+      const apollo = createApolloServer(config, logger, deps.apolloExtras);
       await apollo.start();
       stopApollo = () => apollo.stop();
       const app = createHttpApp({

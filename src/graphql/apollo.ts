@@ -1,6 +1,6 @@
 // The Apollo Server: schema, error formatting, query limits, Sandbox or no landing page, and the
 // write guard.
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -44,10 +44,26 @@ const noStore: ApolloServerPlugin<Context> = {
   },
 };
 
-export function createApolloServer(config: Config, logger: Logger): ApolloServer<Context> {
+/**
+ * What the benchmark's `response-cache` peer (bench/responseCache.ts) adds: SDL with
+ * @cacheControl hints, plugins, and the server's key-value cache. With extras, Apollo's
+ * cache-control plugin stays on (the response cache reads its hints). Nothing in src/ passes them.
+ */
+export interface ApolloExtras {
+  readonly typeDefs: readonly string[];
+  readonly plugins: readonly ApolloServerPlugin<Context>[];
+  readonly cache: NonNullable<ApolloServerOptions<Context>['cache']>;
+}
+
+export function createApolloServer(
+  config: Config,
+  logger: Logger,
+  extras?: ApolloExtras,
+): ApolloServer<Context> {
   const limits = queryLimitOptions<Context>(config.queryLimits, { introspection: config.introspection });
   return new ApolloServer<Context>({
-    typeDefs: loadTypeDefs(),
+    typeDefs: [...loadTypeDefs(), ...(extras?.typeDefs ?? [])],
+    ...(extras && { cache: extras.cache }),
     resolvers: resolvers as never,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
@@ -62,7 +78,7 @@ export function createApolloServer(config: Config, logger: Logger): ApolloServer
       ...limits.plugins,
       writeGuard,
       noStore,
-      ApolloServerPluginCacheControlDisabled(),
+      ...(extras ? extras.plugins : [ApolloServerPluginCacheControlDisabled()]),
       config.introspection
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),

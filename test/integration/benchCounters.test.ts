@@ -153,6 +153,28 @@ it('counts the cached path: 6 Redis calls and 2 queries cold, then 1 Redis call 
   });
 });
 
+it("counts stale reads: Apollo's response cache answers with the price a write replaced, the cached path never", async () => {
+  for (const [mode, stale] of [
+    ['response-cache', 3],
+    ['cached', 0],
+  ] as const) {
+    await withServer(mode, async (server) => {
+      const workloads = createWorkloads(PRODUCTS);
+      const rank = 4; // product 3's EAN-13
+      // One connection, in order: a read (fills a cache), a price write, three reads after its answer.
+      const script = [
+        workloads.mixedRead(rank),
+        workloads.write('updateProduct', rank),
+        ...Array.from({ length: 3 }, () => workloads.mixedRead(rank)),
+      ];
+      let i = 0;
+      const next = () => script[Math.min(i++, script.length - 1)]!;
+      const result = await load(server.url, next, { amount: script.length }, 1, workloads.stale);
+      expect([result.errors, result.checkedReads, result.staleReads]).toEqual([0, 4, stale]);
+    });
+  }
+});
+
 it("splits the mixed workload's queries into the writes' own and the reads'", async () => {
   await withServer('cached', async (server) => {
     const workloads = createWorkloads(PRODUCTS);

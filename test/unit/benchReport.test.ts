@@ -15,9 +15,13 @@ const sample = (overrides: Partial<Sample>): Sample => ({
   writes: { updateProduct: 0, updateBarcode: 0 },
   writeQueries: 0,
   redisCalls: 1000,
+  redisCommands: 1000,
+  redisCpuSeconds: 0.01,
   serverCpuSeconds: 0.5,
   cacheHits: 2000,
   cacheMisses: 0,
+  checkedReads: 0,
+  staleReads: 0,
   ...overrides,
 });
 
@@ -75,8 +79,11 @@ it('summarizes rounds into medians, per-request counts and a pooled hit rate', (
     dbPerRequest: 0.05,
     readDbPerRequest: 0.05,
     redisPerRequest: 1,
+    redisCommandsPerRequest: 1,
+    redisCpuMicrosPerRequest: 10,
     cpuMicrosPerRequest: 400,
     hitRate: 3900 / 4000,
+    staleReads: null,
   });
 });
 
@@ -119,6 +126,31 @@ it("separates the reads' database load from the writes' own statements in a mixe
   expect(byName['read database load reduction vs naive']).toBeCloseTo(0.95);
 });
 
+it('sums stale reads over the rounds of a mixed workload and shows them next to throughput', () => {
+  const summaries = summarize([
+    sample({ mode: 'response-cache', workload: 'mixed', round: 1, checkedReads: 900, staleReads: 40 }),
+    sample({ mode: 'response-cache', workload: 'mixed', round: 2, checkedReads: 950, staleReads: 60 }),
+    sample({ mode: 'cached', workload: 'mixed', rps: 1000, checkedReads: 900 }),
+    sample({ mode: 'response-cache', workload: 'single', rps: 800 }),
+    sample({ mode: 'cached', workload: 'single', rps: 600, redisCommands: 2000, redisCpuSeconds: 0.02 }),
+  ]);
+  expect(summaries.map((s) => [s.mode, s.workload, s.staleReads])).toEqual([
+    ['response-cache', 'mixed', { stale: 100, of: 1850 }],
+    ['cached', 'mixed', { stale: 0, of: 900 }],
+    ['response-cache', 'single', null],
+    ['cached', 'single', null],
+  ]);
+  expect(table(summaries)).toMatch(/^mixed +response-cache +500 +100 of 1850 /m);
+  expect(table(summaries)).toMatch(/^single +cached +600 +- .* 2\.00 +20 +500 +100\.0%$/m);
+  const byName = ratios(summaries).map((r) => [r.workload, r.name, r.value]);
+  expect(byName).toEqual(
+    expect.arrayContaining([
+      ['mixed', 'cached/response-cache throughput', 2],
+      ['single', 'cached/response-cache throughput', 0.75],
+    ]),
+  );
+});
+
 it('compares the scale-out modes with the cached path and lists each instance', () => {
   const summaries = summarize([
     sample({ mode: 'cached', rps: 1000 }),
@@ -139,11 +171,15 @@ it('renders the table, Markdown and SVG with every mode', () => {
     sample({ mode: 'naive', cacheHits: 0, rps: 123.4 }),
   ]);
   expect(table(summaries).split('\n')[0]).toMatch(
-    /^workload +mode +req\/s +p50 ms +p99 ms +errors +db\/req +read db\/req +redis\/req +cpu µs\/req +hit rate$/,
+    /^workload +mode +req\/s +stale reads +p50 ms +p99 ms +errors +db\/req +read db\/req +redis\/req +redis cmds\/req +redis µs\/req +cpu µs\/req +hit rate$/,
   );
-  expect(table(summaries)).toMatch(/^single +naive +123 +5\.0 +20\.0 +0 +0\.00 +0\.00 +1\.00 +500 +-$/m);
+  expect(table(summaries)).toMatch(
+    /^single +naive +123 +- +5\.0 +20\.0 +0 +0\.00 +0\.00 +1\.00 +1\.00 +10 +500 +-$/m,
+  );
   const md = markdown(summaries, ratios(summaries), { date: 'today' });
-  expect(md).toContain('| single | cached | 500 | 5.0 | 20.0 | 0 | 0.00 | 0.00 | 1.00 | 500 | 100.0% |');
+  expect(md).toContain(
+    '| single | cached | 500 | - | 5.0 | 20.0 | 0 | 0.00 | 0.00 | 1.00 | 1.00 | 10 | 500 | 100.0% |',
+  );
   expect(md).toContain('| single | cached/naive throughput | 4.05× |');
   expect(svgChart(summaries)).toMatch(/^<svg[^>]+>[\s\S]*single · naive[\s\S]*<\/svg>\n$/);
 });
