@@ -17,6 +17,9 @@ function perKey<K, V>(load: (key: K) => Promise<V>): DataLoader<K, V> {
 
 /** One Prisma call per barcode and per product: `findUnique` (merged by Prisma per tick) or `findFirst` (not). */
 function perKeyLoaders(prisma: Prisma, find: 'findUnique' | 'findFirst'): Loaders {
+  const barcodesByProductId = perKey((productId: number) =>
+    prisma.barcode.findMany({ where: { productId }, orderBy: { id: 'asc' } }),
+  );
   return {
     barcodeByKey: perKey((key: string) =>
       find === 'findUnique'
@@ -28,9 +31,8 @@ function perKeyLoaders(prisma: Prisma, find: 'findUnique' | 'findFirst'): Loader
         ? prisma.product.findUnique({ where: { id } })
         : prisma.product.findFirst({ where: { id } }),
     ),
-    barcodesByProductId: perKey((productId: number) =>
-      prisma.barcode.findMany({ where: { productId }, orderBy: { id: 'asc' } }),
-    ),
+    barcodesByProductId,
+    barcodesOfProduct: (product) => barcodesByProductId.load(product.id),
     productReadWith: () => undefined,
   };
 }

@@ -268,18 +268,32 @@ export async function redisLoad(
 
 /** Looks codes up through the API, 1000 at a time, so a cached mode starts warm. */
 export async function warmThroughApi(url: string, codes: readonly string[]): Promise<void> {
-  for (let from = 0; from < codes.length; from += 1000) {
+  const post = async (query: string, variables: Record<string, unknown>) => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query: 'query ($c: [String!]!) { barcodes(codes: $c) { code } }',
-        variables: { c: codes.slice(from, from + 1000) },
-      }),
+      body: JSON.stringify({ query, variables }),
     });
     if (!response.ok) throw new Error(`warming failed: HTTP ${response.status}`);
-  }
+    return (await response.json()) as { data?: { products?: { pageInfo: PageInfo } } };
+  };
+  for (let from = 0; from < codes.length; from += 1000)
+    await post('query ($c: [String!]!) { barcodes(codes: $c) { code } }', {
+      c: codes.slice(from, from + 1000),
+    });
+  // Every product's barcode list, as page20 reads them (cached under the product), 100 per page.
+  let after: string | null = null;
+  do {
+    const { data } = await post(
+      'query ($a: String) { products(first: 100, after: $a) { edges { node { barcodes { code } } } pageInfo { hasNextPage endCursor } } }',
+      { a: after },
+    );
+    const pageInfo: PageInfo | undefined = data?.products?.pageInfo;
+    after = pageInfo?.hasNextPage ? pageInfo.endCursor : null;
+  } while (after);
 }
+
+type PageInfo = { hasNextPage: boolean; endCursor: string | null };
 
 export type LoadLength = { readonly seconds: number } | { readonly amount: number };
 

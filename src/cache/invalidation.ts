@@ -74,6 +74,28 @@ function withFields(args: Args, fields: readonly string[]): { args: Args; strip:
   };
 }
 
+/** The product id a barcode write's data sets, if any (`productId: 3`, or `product: { connect: { id: 3 } }`). */
+function productIdIn(data: Args | undefined): number | undefined {
+  const value = data?.productId ?? data?.product?.connect?.id;
+  if (typeof value === 'number') return value;
+  if (value && typeof value.set === 'number') return value.set;
+  return undefined;
+}
+
+/** Whether a barcode write's data may move the barcode to another product. */
+const movesProduct = (data: Args | undefined) => data?.productId !== undefined || data?.product !== undefined;
+
+/**
+ * The unique wheres of the barcodes a nested product write connects (and so may take from another
+ * product): `connect` and `connectOrCreate`, in the data of a create, update or upsert.
+ */
+function connectedBarcodes(a: Args): Args[] {
+  return [a.data, a.create, a.update].flatMap((data: Args | undefined) => [
+    ...asArray<Args>(data?.barcodes?.connect),
+    ...asArray<Args>(data?.barcodes?.connectOrCreate).map((c) => c.where),
+  ]);
+}
+
 export function withCacheInvalidation(
   base: DbClient,
   cacheKeys: CacheKeys,
@@ -120,19 +142,28 @@ export function withCacheInvalidation(
           const a = args as Args;
           const keys: string[] = [];
           const productIds: number[] = [];
+          // The products whose barcode list the write changes: the one a barcode leaves and the one it joins.
+          const listsOf: number[] = [];
           // A nested write to the product through the barcode changes the product row too.
           const touchesProduct = Boolean(a.data?.product ?? a.update?.product ?? a.create?.product);
           let effectiveArgs = a;
           switch (operation) {
             case 'update':
             case 'upsert': {
+              const data = operation === 'update' ? a.data : a.update;
+              // The old key and the old product come from a read before, when the write may
+              // change them and the where does not name them (the result has the new ones).
               if (a.where?.key) keys.push(a.where.key);
-              else if (
-                keyIn(operation === 'update' ? a.data : a.update) !== undefined ||
-                operation === 'upsert'
-              ) {
-                const before = await reader().barcode.findUnique({ where: a.where, select: { key: true } });
-                if (before) keys.push(before.key);
+              const oldKeyUnknown = !a.where?.key && (keyIn(data) !== undefined || operation === 'upsert');
+              if (oldKeyUnknown || movesProduct(data)) {
+                const before = await reader().barcode.findUnique({
+                  where: a.where,
+                  select: { key: true, productId: true },
+                });
+                if (before) {
+                  keys.push(before.key);
+                  listsOf.push(before.productId);
+                }
               }
               break;
             }
@@ -141,9 +172,10 @@ export function withCacheInvalidation(
             case 'deleteMany': {
               const before = await reader().barcode.findMany({
                 where: a.where,
-                select: { id: true, key: true },
+                select: { id: true, key: true, productId: true },
               });
               keys.push(...before.map((b) => b.key));
+              listsOf.push(...before.map((b) => b.productId));
               effectiveArgs = narrowToIds(
                 a,
                 before.map((b) => b.id),
@@ -152,19 +184,25 @@ export function withCacheInvalidation(
             }
             case 'createMany':
               keys.push(...asArray<Args>(a.data).map((d) => d.key));
+              listsOf.push(...asArray<Args>(a.data).map((d) => d.productId));
               break;
           }
           const selected = withFields(effectiveArgs, ['key', 'productId']);
           const result = await query(selected.args);
           for (const row of asArray<Args>(result as Args)) {
             if (typeof row?.key === 'string') keys.push(row.key);
+            if (typeof row?.productId === 'number') listsOf.push(row.productId);
             if (touchesProduct && typeof row?.productId === 'number') productIds.push(row.productId);
           }
           const newKey = keyIn(a.data);
           if (newKey !== undefined) keys.push(newKey);
+          // updateMany returns a count: the product it moved the rows to is in its data.
+          const newProductId = productIdIn(a.data);
+          if (newProductId !== undefined) listsOf.push(newProductId);
           await settle([
             ...keys.map(cacheKeys.barcode),
             ...productIds.map(cacheKeys.product),
+            ...listsOf.filter((id) => typeof id === 'number').map(cacheKeys.productBarcodes),
             // Cached barcodes embed their product: a product changed through one barcode changes them all.
             ...(await barcodeKeysOfProducts(productIds)),
           ]);
@@ -178,6 +216,15 @@ export function withCacheInvalidation(
           const keys: string[] = [];
           let effectiveArgs = a;
           const touchesBarcodes = Boolean(a.data?.barcodes ?? a.update?.barcodes ?? a.create?.barcodes);
+          // A nested connect takes barcodes from other products: their lists change too.
+          const connected = touchesBarcodes ? connectedBarcodes(a) : [];
+          if (connected.length) {
+            const owners = await reader().barcode.findMany({
+              where: { OR: connected },
+              select: { productId: true },
+            });
+            keys.push(...owners.map((b) => cacheKeys.productBarcodes(b.productId)));
+          }
           switch (operation) {
             case 'update':
             case 'upsert':
@@ -185,7 +232,10 @@ export function withCacheInvalidation(
               // Before: the barcodes a nested write may remove or re-key, or the delete cascades to.
               if (operation === 'delete' || touchesBarcodes) {
                 const before = await reader().product.findUnique({ where: a.where, select: { id: true } });
-                if (before) keys.push(...(await barcodeKeysOfProducts([before.id])));
+                if (before) {
+                  keys.push(...(await barcodeKeysOfProducts([before.id])));
+                  keys.push(cacheKeys.productBarcodes(before.id));
+                }
               }
               break;
             }
@@ -195,6 +245,8 @@ export function withCacheInvalidation(
               const before = await reader().product.findMany({ where: a.where, select: { id: true } });
               const ids = before.map((p) => p.id);
               keys.push(...ids.map(cacheKeys.product));
+              // Their lists: a deleteMany cascades to their barcodes (an updateMany cannot write nested).
+              if (operation === 'deleteMany') keys.push(...ids.map(cacheKeys.productBarcodes));
               // Cached barcodes embed their product: changing or deleting products invalidates them too.
               keys.push(...(await barcodeKeysOfProducts(ids)));
               effectiveArgs = narrowToIds(a, ids);
@@ -219,6 +271,7 @@ export function withCacheInvalidation(
           if (touchesBarcodes || operation === 'update' || operation === 'upsert') {
             keys.push(...(await barcodeKeysOfProducts(rows.map((row) => row.id))));
           }
+          if (touchesBarcodes) keys.push(...rows.map((row) => cacheKeys.productBarcodes(row.id)));
           await settle(keys);
           return selected.strip(result);
         },

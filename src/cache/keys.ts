@@ -7,6 +7,8 @@ export interface CacheKeys {
   readonly namespace: string;
   barcode(canonicalKey: string): string;
   product(id: number): string;
+  /** A product's barcodes, as one list in id order (`Product.barcodes`, the admin page). */
+  productBarcodes(productId: number): string;
 }
 
 export function createCacheKeys(prefix: string): CacheKeys {
@@ -15,5 +17,6 @@ export function createCacheKeys(prefix: string): CacheKeys {
     namespace: `${prefix}:`,
     barcode: (canonicalKey) => `${base}:barcode:${canonicalKey}`,
     product: (id) => `${base}:product:${id}`,
+    productBarcodes: (productId) => `${base}:product-barcodes:${productId}`,
   };
 }

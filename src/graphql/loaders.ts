@@ -16,8 +16,13 @@ export interface Loaders {
   readonly barcodesByProductId: DataLoader<number, BarcodeRow[]>;
   readonly productById: DataLoader<number, ProductRow | null>;
   /**
-   * The product read together with a barcode that barcodeByKey returned (its cache entry embeds
-   * it), or undefined. Lets Barcode.product answer synchronously: a list of 50 barcodes then
+   * The product's barcodes (barcodesByProductId), each marked as read with the product, so that
+   * Barcode.product under Product.barcodes answers from the row the caller already holds.
+   */
+  readonly barcodesOfProduct: (product: ProductRow) => Promise<BarcodeRow[]>;
+  /**
+   * The product read together with a barcode that barcodeByKey or barcodesOfProduct returned (a
+   * barcode's cache entry embeds it; a product's list is read under it), or undefined. Lets Barcode.product answer synchronously: a list of 50 barcodes then
    * completes without 50 promises, which is most of a warm list's GraphQL execution cost.
    */
   readonly productReadWith: (barcode: BarcodeRow) => ProductRow | undefined;
@@ -45,8 +50,18 @@ const barcodeEntryCodec = {
 };
 
 /**
- * Barcode-by-key and product-by-id go through the cache when there is one (one cache read, one
- * query for the misses, one fill per batch); barcodes-by-product always reads the database.
+ * A product's barcode list: the rows only (Barcode.product under it is the product the list was
+ * read for), so a product write leaves its list alone and a barcode write invalidates the list
+ * of the product it leaves and of the one it joins.
+ */
+const barcodeListCodec = {
+  encode: (rows: BarcodeRow[]) => JSON.stringify(rows.map(cachedForm)),
+  decode: (text: string): BarcodeRow[] => (JSON.parse(text) as BarcodeRow[]).map(reviveDates),
+};
+
+/**
+ * Every loader goes through the cache when there is one (one cache read, one query for the
+ * misses, one fill per batch): barcode by key, product by id, and a product's barcode list.
  */
 export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
   const loadBarcodes = async (keys: readonly string[]) =>
@@ -109,18 +124,38 @@ export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
       },
     });
 
+  const loadBarcodeLists = async (ids: readonly number[]) =>
+    alignMany(
+      ids,
+      await prisma.barcode.findMany({ where: { productId: { in: [...ids] } }, orderBy: { id: 'asc' } }),
+      (b) => b.productId,
+    );
+  const cachedBarcodeLists =
+    cache &&
+    cachedBatch<number, BarcodeRow[]>({
+      entity: 'product_barcodes',
+      ...cacheOptions(cache),
+      ...barcodeListCodec,
+      cacheKey: cache.keys.productBarcodes,
+      load: loadBarcodeLists,
+    });
+  const barcodesByProductId = new DataLoader<number, BarcodeRow[]>(
+    // A list is never "not found" (an unknown product has none), so the cache never holds a negative entry for it.
+    cachedBarcodeLists
+      ? async (ids) => (await cachedBarcodeLists(ids)).map((list) => list ?? [])
+      : loadBarcodeLists,
+    { name: 'barcodesByProductId', maxBatchSize: MAX_BATCH_SIZE },
+  );
+
   return {
     barcodeByKey,
-    barcodesByProductId: new DataLoader(
-      async (ids: readonly number[]) =>
-        alignMany(
-          ids,
-          await prisma.barcode.findMany({ where: { productId: { in: [...ids] } }, orderBy: { id: 'asc' } }),
-          (b) => b.productId,
-        ),
-      { name: 'barcodesByProductId', maxBatchSize: MAX_BATCH_SIZE },
-    ),
+    barcodesByProductId,
     productById,
+    barcodesOfProduct: async (product) => {
+      const barcodes = await barcodesByProductId.load(product.id);
+      for (const barcode of barcodes) productsReadWith.set(barcode, product);
+      return barcodes;
+    },
     productReadWith: (barcode) => productsReadWith.get(barcode),
   };
 }

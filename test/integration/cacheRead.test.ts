@@ -108,3 +108,19 @@ it('splits a giant request into bounded cache reads', async () => {
   const warm = await measure(LIST, { codes: many });
   expect(warm.redis).toEqual({ mget: 2 }); // MAX_BATCH_SIZE 500
 });
+
+it('serves the admin page warm with its page query and one MGET for every barcode list on it', async () => {
+  const PAGE = `{ products(first: 20) { edges { node { name barcodes { code product { sku } } } } } }`;
+  const cold = await measure(PAGE);
+  expect(cold.tables).toEqual(['products', 'barcodes']);
+  // The 20 lists: an MGET that misses them, the lease script, the fill script.
+  expect(cold.redis).toEqual({ mget: 1, evalsha: 2, set: 2 * 20, get: 20 });
+  const warm = await measure(PAGE);
+  expect(warm.tables).toEqual(['products']);
+  expect(warm.redis).toEqual({ mget: 1 });
+  type Page = { products: { edges: { node: { barcodes: { product: { sku: string } }[] } }[] } };
+  const [warmPage, coldPage] = [warm, cold].map((m) => (m.response.data as Page).products.edges);
+  expect(warmPage).toHaveLength(20);
+  expect(warmPage!.flatMap((e) => e.node.barcodes).length).toBeGreaterThan(20);
+  expect(warmPage).toEqual(coldPage);
+});

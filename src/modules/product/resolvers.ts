@@ -14,7 +14,7 @@ export const productResolvers: Resolvers = {
     deleteProduct: (_, { id }, { services }) => services.products.delete(id),
   },
   Product: {
-    barcodes: (product, _, { loaders }) => loaders.barcodesByProductId.load(product.id),
+    barcodes: (product, _, { loaders }) => loaders.barcodesOfProduct(product),
   },
   ProductConnection: {
     totalCount: (page) => page.count(),
