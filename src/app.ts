@@ -12,7 +12,6 @@ import { CacheStats } from './cache/stats';
 import { openDatabase, type Database } from './db/database';
 import { seedDemoData } from './db/demoData';
 import { migrate, pendingMigrations } from './db/migrate';
-import { explorerRoutes, explorerSettings } from './explorer';
 import { createApolloServer, type ApolloExtras } from './graphql/apollo';
 import type { Context, Services } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
@@ -97,7 +96,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         products: new ProductService(writes),
       };
       const canWrite = createWriteCheck(config.apiTokens);
-      const explorer = explorerSettings(config);
       httpServer = createServer();
       // Before the app's listener, so that it sees every request first.
       const activeDrain = trackHttpServer(httpServer);
@@ -121,7 +119,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         cacheStatus: () => activeCache.cache.status(),
         draining: () => activeDrain.draining,
         metrics: activeCache.stats.registry,
-        explorer: explorer ? explorerRoutes(explorer) : null,
       });
       httpServer.on('request', app);
       await new Promise<void>((resolve, reject) => {
@@ -140,7 +137,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
               : 'embedded PGlite',
         },
         config.introspection
-          ? `🚀 Server ready: open ${url} to explore the API`
+          ? `🚀 Server ready: open ${url} for Apollo Sandbox`
           : `🚀 Server ready at ${url}`,
       );
       return { url, port, db, cache: activeCache, writes };

@@ -1,11 +1,10 @@
-// The HTTP surface: /graphql (Apollo through express), /healthz, /readyz, /metrics and the explorer. Body-parser failures
+// The HTTP surface: /graphql (Apollo through express), /healthz and /readyz. Body-parser failures
 // (bad JSON, too large) answer as GraphQL-shaped JSON errors, never express's HTML error page.
 import { expressMiddleware } from '@as-integrations/express5';
 import type { ApolloServer } from '@apollo/server';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Registry } from 'prom-client';
-import type { NodeHandler } from '../explorer';
 import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
 import { throttledLog } from '../logThrottle';
@@ -23,8 +22,6 @@ export interface HttpDeps {
   readonly draining: () => boolean;
   /** Prometheus registry served on /metrics. */
   readonly metrics: Registry;
-  /** /graphiql and its assets (src/explorer/routes.ts); null when introspection is off. */
-  readonly explorer: NodeHandler | null;
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -55,7 +52,6 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
-  if (deps.explorer) app.use(deps.explorer);
   app.use(
     '/graphql',
     cors(),
