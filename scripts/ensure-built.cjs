@@ -13,9 +13,10 @@
 // - without them (a production install, `npm prune --omit=dev`), a stale dist/ runs as it is with
 //   a warning (it is consistent with itself: code, SDL and migrations come from one build), and a
 //   missing one stops with what to run instead.
-// The entry runs in this same process (not a child, not `a && b` in a shell) so that a signal sent
-// to `npm start` reaches the server: npm forwards SIGTERM to its child, and a shell in between
-// would die of it and leave the server running.
+// The entry runs in this same process, not in a child: with `exec` in the npm script (start), the
+// server is then the very process npm forwards SIGTERM to. npm runs every script through `sh -c`,
+// and without exec a SIGTERM sent to `npm start` kills that shell and leaves the server running
+// on its own, never drained (seen with Debian's dash).
 // Plain CommonJS with Node's built-ins only: it runs before anything is built or installed for
 // development, and test/unit/ensureBuilt.test.ts requires it.
 'use strict';
