@@ -5,6 +5,8 @@
 // and while it is unreachable), the server's memory at the start and the end, and every stale
 // read: a read that started after a write of the same product was acknowledged, yet answered an
 // older name. Loopback only; bounded in time (at most an hour) and connections (at most 64).
+// With --heap-every N the server runs with --expose-gc and a preloaded agent (scripts/soakHeap.ts):
+// the heap used after a forced GC every N seconds, and heap snapshots at the start and the end.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config';
 import { openDatabase } from '../src/db/database';
@@ -15,6 +17,7 @@ import { createTestDatabase } from '../test/helpers/database';
 import { percentile } from '../test/helpers/latency';
 import { startRedisProcess } from '../test/helpers/redis';
 import { startServerProcess, type ServerProcess } from '../test/helpers/serverProcess';
+import { HEAP_AGENT_ARGS, HeapRecorder } from './soakHeap';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,6 +28,7 @@ const { values: args } = parseArgs({
     flap: { type: 'boolean', default: false },
     'flap-every': { type: 'string', default: '10' },
     'flap-down': { type: 'string', default: '3' },
+    'heap-every': { type: 'string', default: '0' },
   },
 });
 
@@ -43,6 +47,8 @@ const PRODUCTS = bounded('products', args.products, 10, 100_000);
 const WRITE_PERCENT = bounded('write-percent', args['write-percent'], 0, 100);
 const FLAP_EVERY_S = bounded('flap-every', args['flap-every'], 2, 3600);
 const FLAP_DOWN_S = bounded('flap-down', args['flap-down'], 1, FLAP_EVERY_S - 1);
+/** 0: the heap is not recorded (and the server runs without --expose-gc). */
+const HEAP_EVERY_S = bounded('heap-every', args['heap-every'], 0, 3600);
 const CODES_PER_READ = 5;
 
 interface Barcode {
@@ -77,7 +83,8 @@ async function memory(base: string) {
 async function main(): Promise<void> {
   console.log(
     `soak: ${DURATION_S} s, ${CONNECTIONS} connections, ${PRODUCTS} products, ${WRITE_PERCENT}% writes` +
-      (args.flap ? `, Redis killed every ${FLAP_EVERY_S} s for ${FLAP_DOWN_S} s` : ''),
+      (args.flap ? `, Redis killed every ${FLAP_EVERY_S} s for ${FLAP_DOWN_S} s` : '') +
+      (HEAP_EVERY_S ? `, heap after a forced GC every ${HEAP_EVERY_S} s` : ''),
   );
   const testDb = await createTestDatabase('soak');
   const redis = await startRedisProcess();
@@ -92,13 +99,19 @@ async function main(): Promise<void> {
     } finally {
       await db.close();
     }
-    server = await startServerProcess({
-      DATABASE_URL: testDb.url,
-      REDIS_URL: redis.url,
-      API_TOKEN: TEST_TOKEN,
-      CACHE_PREFIX: 'soak',
-      NODE_ENV: 'production',
-    });
+    server = await startServerProcess(
+      {
+        DATABASE_URL: testDb.url,
+        REDIS_URL: redis.url,
+        API_TOKEN: TEST_TOKEN,
+        CACHE_PREFIX: 'soak',
+        NODE_ENV: 'production',
+      },
+      undefined,
+      HEAP_EVERY_S ? { nodeArgs: HEAP_AGENT_ARGS, ipc: true } : {},
+    );
+    const heap = HEAP_EVERY_S ? new HeapRecorder(server.child) : undefined;
+    await heap?.sample('started');
     const url = server.url;
     const base = new URL(url).origin;
     const productOf = new Map(barcodes.map((b) => [b.code, b.productId]));
@@ -183,6 +196,11 @@ async function main(): Promise<void> {
     samples.length = 0;
     errors.clear();
     const memoryBefore = await memory(base);
+    if (heap) {
+      await heap.sample('warm');
+      await heap.snapshot('start');
+      heap.startLoad(HEAP_EVERY_S);
+    }
 
     const started = performance.now();
     const endAt = started + DURATION_S * 1000;
@@ -217,6 +235,12 @@ async function main(): Promise<void> {
     clearInterval(progress);
     const elapsedS = (performance.now() - started) / 1000;
     const memoryAfter = await memory(base);
+    if (heap) {
+      heap.endLoad();
+      await heap.sample('end');
+      await heap.snapshot('end');
+      heap.finish();
+    }
     const exitCode = await server.stop('SIGTERM');
     server = undefined;
 

@@ -14,14 +14,23 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface ServerProcessOptions {
+  /** Node flags and preloads after tsx's, before the entry (the soak's `--expose-gc --import <agent>`). */
+  readonly nodeArgs?: readonly string[];
+  /** Opens an IPC channel to the child (`child.send`), for a preloaded agent. */
+  readonly ipc?: boolean;
+}
+
 export async function startServerProcess(
   env: Record<string, string>,
   timeoutMs = 60_000,
+  options: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const args = ['--import', 'tsx', ...(options.nodeArgs ?? []), 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
