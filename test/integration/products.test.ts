@@ -92,11 +92,11 @@ describe('createProduct', () => {
 
   it.each([
     [{ sku: '', name: 'x' }, 'Invalid sku: expected 1-64 characters, got 0'],
-    [{ sku: 'x'.repeat(65), name: 'x' }, 'Invalid sku: expected 1-64 characters, got 65'],
+    [{ sku: 'x'.repeat(65), name: 'x' }, 'Invalid input.sku: expected at most 64 characters, got 65'],
     [{ sku: 'OK-1', name: '   ' }, 'Invalid name: expected 1-200 characters, got 0'],
     [{ sku: 'OK-2', name: 'tab\there' }, 'Invalid name: control characters are not allowed'],
     [
-      { sku: 'OK-3', name: 'x', description: 'nul\u0000byte' },
+      { sku: 'OK-3', name: 'x', description: 'bell\u0007byte' },
       'Invalid description: control characters are not allowed',
     ],
     [

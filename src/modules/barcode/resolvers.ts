@@ -1,11 +1,12 @@
 // Thin barcode resolvers: parse the arguments, call a loader or the service.
-import { badUserInput, notFound } from '../../graphql/errors';
+import { notFound } from '../../graphql/errors';
 import type { Resolvers } from '../../generated/graphql';
 import type { Barcode as BarcodeRow, Product as ProductRow } from '../../generated/prisma/client';
 import type { Loaders } from '../../graphql/loaders';
 import { isGtinSymbology } from './gtin';
 import { keyOf } from './service';
 
+/** Checked at the input boundary (inputLimits.ts). */
 export const MAX_LOOKUP_CODES = 1000;
 
 async function loadProduct(loaders: Loaders, id: number): Promise<ProductRow> {
@@ -17,11 +18,6 @@ export const barcodeResolvers: Resolvers = {
   Query: {
     barcode: (_, { code }, { loaders }) => loaders.barcodeByKey.load(keyOf(code, 'code')),
     barcodes: (_, { codes }, { loaders }) => {
-      if (codes.length > MAX_LOOKUP_CODES) {
-        throw badUserInput(`Too many codes: at most ${MAX_LOOKUP_CODES}, got ${codes.length}`, {
-          field: 'codes',
-        });
-      }
       // A malformed code fails only its own position: an Error value in a list is how graphql-js
       // reports a per-item error (null there, plus an error whose path ends at the index), so the
       // other positions still resolve. The generated type cannot express that, hence the cast.

@@ -8,6 +8,7 @@ import type { Barcode as BarcodeRow, Prisma } from '../../generated/prisma/clien
 import type { BarcodeInput, UpdateBarcodeInput, UpsertBarcodeInput } from '../../generated/graphql';
 import { InvalidCodeError, normalizeCode, type NormalizedCode, type Symbology } from './gtin';
 
+/** Checked at the input boundary (inputLimits.ts). */
 export const MAX_UPSERT_ITEMS = 1000;
 /** upsertBarcodes runs up to 1000 statements in one transaction; Prisma's default of 5 s is too tight. */
 const UPSERT_TRANSACTION_TIMEOUT_MS = 60_000;
@@ -131,11 +132,6 @@ export class BarcodeService {
 
   /** All or nothing: every item is validated, every product checked, then all rows written in one transaction. */
   async upsertMany(items: readonly UpsertBarcodeInput[]): Promise<BarcodeRow[]> {
-    if (items.length > MAX_UPSERT_ITEMS) {
-      throw badUserInput(`Too many items: at most ${MAX_UPSERT_ITEMS}, got ${items.length}`, {
-        field: 'items',
-      });
-    }
     const writes = items.map((item, index) => ({
       ...normalizeOrReject(item.code, `items[${index}].code`, item.symbology),
       productId: parseId(item.productId, `items[${index}].productId`),

@@ -14,6 +14,8 @@ export const MAX_PAGE_SIZE = 100;
 export const SKU_MAX = 64;
 export const NAME_MAX = 200;
 export const DESCRIPTION_MAX = 5000;
+/** Barcodes in one createProduct (checked at the input boundary, as the API's other lists). */
+export const MAX_BARCODES_PER_PRODUCT = 1000;
 
 export interface ProductEdgeRow {
   readonly cursor: string;
