@@ -15,6 +15,18 @@ export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1
 /** A prefix no other test run uses; remove what it wrote with clearPrefix. */
 export const uniquePrefix = (label: string) => `bc-test-${label}-${randomBytes(4).toString('hex')}`;
 
+/** Every key under `prefix:` (SCAN, so a large shared server is not blocked). */
+export async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
 export async function clearPrefix(prefix: string, url = SHARED_REDIS_URL): Promise<void> {
   const client = new Redis(url);
   try {

@@ -83,7 +83,13 @@ export class BarcodeService {
 
   async add(productIdText: string, input: BarcodeInput): Promise<BarcodeRow> {
     const productId = parseId(productIdText, 'productId');
-    const [write] = normalizeBarcodeInputs([input], 'input') as [BarcodeWrite];
+    const normalized = normalizeOrReject(input.code, 'input.code', input.symbology);
+    const write: BarcodeWrite = {
+      code: normalized.code,
+      key: normalized.key,
+      symbology: normalized.symbology,
+      ...(input.active != null && { active: input.active }),
+    };
     return translatePrismaErrors(() => this.prisma.barcode.create({ data: { ...write, productId } }), {
       barcodes_key_key: barcodeConflict(write.code),
       barcodes_product_id_fkey: productMissing(productId),

@@ -34,7 +34,8 @@ export const productConstraints = {
   products_price_cents_non_negative: () => badUserInput('priceCents must be ≥ 0', { field: 'priceCents' }),
 };
 
-const productNotFound = (id: number) => () => notFound(`Product ${id} does not exist`, { id: String(id) });
+const productNotFound = (id: number) => () =>
+  notFound(`Product ${id} does not exist`, { field: 'id', id: String(id) });
 
 export class ProductService {
   constructor(private readonly prisma: DbClient) {}
