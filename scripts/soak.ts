@@ -6,7 +6,8 @@
 // read: a read that started after a write of the same product was acknowledged, yet answered an
 // older name. Loopback only; bounded in time (at most an hour) and connections (at most 64).
 // With --heap-every N the server runs with --expose-gc and a preloaded agent (scripts/soakHeap.ts):
-// the heap used after a forced GC every N seconds, and heap snapshots at the start and the end.
+// the heap used after a forced GC every N seconds, and heap snapshots before the warm-up, at the
+// start of the load and at its end.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config';
 import { openDatabase } from '../src/db/database';
@@ -111,7 +112,11 @@ async function main(): Promise<void> {
       HEAP_EVERY_S ? { nodeArgs: HEAP_AGENT_ARGS, ipc: true } : {},
     );
     const heap = HEAP_EVERY_S ? new HeapRecorder(server.child) : undefined;
-    await heap?.sample('started');
+    if (heap) {
+      await heap.sample('started');
+      // Before the warm-up too: what the warm-up adds is most of the growth (docs/production.md#soak).
+      await heap.snapshot('started');
+    }
     const url = server.url;
     const base = new URL(url).origin;
     const productOf = new Map(barcodes.map((b) => [b.code, b.productId]));

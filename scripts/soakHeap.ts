@@ -1,7 +1,7 @@
 // The soak's heap recorder (`npm run soak -- --heap-every 60`): asks the agent preloaded into the
 // server (scripts/soakHeapAgent.ts) for the heap used after a forced GC every interval, and for
-// heap snapshots at the start and the end of the load, written with the curve (curve.csv) into a
-// git-ignored folder, .soak/<start time>/.
+// heap snapshots (before the warm-up, at the start and at the end of the load), written with the
+// curve (curve.csv) into a git-ignored folder, .soak/<start time>/.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
