@@ -1,13 +1,26 @@
-// The HTTP surface: /graphql (Apollo through express), /healthz and /readyz. Body-parser failures
-// (bad JSON, too large) answer as GraphQL-shaped JSON errors, never express's HTML error page.
-import { expressMiddleware } from '@as-integrations/express5';
+// The HTTP surface as one Node request listener: /graphql (Apollo, src/http/graphqlHandler.ts),
+// /healthz, /readyz and /metrics, and handlers mounted ahead of them (the explorer's pages).
+// Failures answer as GraphQL-shaped JSON errors, never an HTML page.
+//
+// No framework: four fixed paths need no router, and express's per-request machinery cost more
+// server CPU than Apollo's whole pipeline for a `{ __typename }` (docs/benchmarks.md).
 import type { ApolloServer } from '@apollo/server';
-import cors from 'cors';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Context } from '../graphql/context';
 import type { Logger } from '../logger';
 import { throttledLog } from '../logThrottle';
+import { graphqlHandler } from './graphqlHandler';
+import { sendHttpFailure, sendJson, type HttpFailure } from './jsonResponses';
+
+/** A connect-style handler: answers the request, or calls next() to leave it to what follows. */
+export type NodeHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface HttpDeps {
   readonly apollo: ApolloServer<Context>;
@@ -22,68 +35,83 @@ export interface HttpDeps {
   readonly draining: () => boolean;
   /** Prometheus registry served on /metrics. */
   readonly metrics: Registry;
+  /** Tried in order before the paths below, each passing on what it does not serve. @default [] */
+  readonly mounted?: readonly NodeHandler[];
 }
 
-export function createHttpApp(deps: HttpDeps): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+export function createHttpApp(deps: HttpDeps): RequestListener {
+  const fail = (res: ServerResponse, error: HttpFailure) =>
+    sendHttpFailure(res, error, { logger: deps.logger, maxBodyBytes: deps.maxBodyBytes });
+  /** An async handler whose rejection answers 500 (and is logged) instead of leaving the request hanging. */
+  const guarded =
+    (handler: (res: ServerResponse) => Promise<void>) => (_req: IncomingMessage, res: ServerResponse) =>
+      handler(res).catch((error: unknown) => fail(res, error as HttpFailure));
+
   // Probed every few seconds: during an outage, one warning per interval.
   const readinessWarning = throttledLog();
-  app.get('/readyz', async (_req, res) => {
+  const readiness = guarded(async (res) => {
     const { backend, degraded } = deps.cacheStatus();
     const cache = { backend, degraded };
-    if (deps.draining()) {
-      res.status(503).json({ status: 'draining', cache });
-      return;
-    }
+    if (deps.draining()) return sendJson(res, 503, { status: 'draining', cache });
     try {
       await deps.checkDatabase();
-      res.json({ status: 'ready', database: 'up', cache });
     } catch (error) {
       readinessWarning((suppressed) =>
         deps.logger.warn({ err: error, suppressed }, 'readiness check failed: database unreachable'),
       );
-      res.status(503).json({ status: 'unavailable', database: 'down', cache });
+      return sendJson(res, 503, { status: 'unavailable', database: 'down', cache });
     }
+    sendJson(res, 200, { status: 'ready', database: 'up', cache });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
+  const metrics = guarded(async (res) => {
+    const text = await deps.metrics.metrics();
+    res.writeHead(200, {
+      'content-type': deps.metrics.contentType,
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
   });
-  app.use(
-    '/graphql',
-    cors(),
-    express.json({ limit: deps.maxBodyBytes }),
-    expressMiddleware(deps.apollo, { context: async ({ req }) => deps.context(req.headers.authorization) }),
-  );
-  app.use(jsonErrors(deps.logger, deps.maxBodyBytes));
-  return app;
+
+  /** GET (and HEAD) only, as express's app.get answered; any method for /graphql (Apollo answers 405). */
+  const reads = new Map<string, RequestListener>([
+    ['/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' })],
+    ['/readyz', readiness],
+    ['/metrics', metrics],
+  ]);
+  const graphql = graphqlHandler(deps.apollo, {
+    maxBodyBytes: deps.maxBodyBytes,
+    context: deps.context,
+    fail,
+  });
+
+  const route: RequestListener = (req, res) => {
+    const path = pathOf(req.url ?? '/');
+    if (path === '/graphql') return graphql(req, res);
+    const read = reads.get(path);
+    if (read && (req.method === 'GET' || req.method === 'HEAD')) return read(req, res);
+    sendJson(res, 404, { errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
+  };
+
+  const mounted = deps.mounted ?? [];
+  return (req, res) => {
+    let next = 0;
+    const pass = (error?: unknown) => {
+      if (error !== undefined && error !== null) return fail(res, error as HttpFailure);
+      const handler = mounted[next++];
+      if (!handler) return route(req, res);
+      try {
+        handler(req, res, pass);
+      } catch (thrown) {
+        fail(res, thrown as HttpFailure);
+      }
+    };
+    pass();
+  };
 }
 
-function jsonErrors(logger: Logger, maxBodyBytes: number): ErrorRequestHandler {
-  return (error: { status?: number; type?: string }, _req, res, _next) => {
-    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    const tooLarge = error.type === 'entity.too.large';
-    const message = tooLarge
-      ? `Request body is too large: at most ${maxBodyBytes} bytes`
-      : error.type === 'entity.parse.failed'
-        ? 'Request body is not valid JSON'
-        : status < 500
-          ? 'Bad request'
-          : 'Internal server error';
-    if (status >= 500) logger.error({ err: error }, 'unexpected HTTP error');
-    res.status(status).json({
-      errors: [
-        {
-          message,
-          extensions: {
-            code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR',
-            ...(tooLarge && { limit: 'MAX_BODY_BYTES' }),
-          },
-        },
-      ],
-    });
-  };
+/** The path without its query string, and without one trailing slash (express matched `/healthz/` too). */
+function pathOf(url: string): string {
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }

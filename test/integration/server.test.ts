@@ -61,6 +61,39 @@ describe('development server', () => {
     });
   });
 
+  it('answers an unknown path, or a write to a read-only one, with a JSON 404', async () => {
+    const base = app.url.replace('/graphql', '');
+    for (const [path, method] of [
+      ['/nope', 'GET'],
+      ['/healthz', 'POST'],
+      ['/graphqlx', 'POST'],
+    ] as const) {
+      const response = await fetch(`${base}${path}`, { method });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({
+        errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }],
+      });
+    }
+    expect((await fetch(`${base}/healthz/?probe=1`)).status).toBe(200);
+  });
+
+  it('answers a CORS preflight for /graphql from any origin, and marks answers for it', async () => {
+    const preflight = await fetch(app.url, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,authorization',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type,authorization');
+    const answer = await post(JSON.stringify({ query: '{ __typename }' }));
+    expect(answer.headers.get('access-control-allow-origin')).toBe('*');
+    expect(answer.headers.get('content-length')).toBe(String((await answer.arrayBuffer()).byteLength));
+  });
+
   it('answers a syntax error and an unknown field with GraphQL error codes', async () => {
     expect(codesOf(await app.gql('{ barcode(code: '))).toEqual(['GRAPHQL_PARSE_FAILED']);
     expect(codesOf(await app.gql('{ nope }'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
