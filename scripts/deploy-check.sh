@@ -84,8 +84,9 @@ services_for() {
     console.log(u.toString())' "$ADMIN_URL" "$db")
   for _ in 1 2 3 4 5; do # a port taken between free_port and bind: try another
     port=$(free_port)
+    # Bounded and evicting, as preflight asks of a production Redis.
     setsid redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-      --dir "$WORK" --logfile "$WORK/redis-$half.log" &
+      --maxmemory 64mb --maxmemory-policy allkeys-lru --dir "$WORK" --logfile "$WORK/redis-$half.log" &
     pid=$!
     PROCESSES+=("$pid")
     for _ in $(seq 1 50); do
