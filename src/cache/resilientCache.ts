@@ -1,29 +1,29 @@
-// The one guarded path to the cache. Redis (the "remote" backend) sits behind a circuit breaker:
-// the first failed command switches every request to the fallback at once (nobody waits for a
-// Redis timeout twice), a background probe pings Redis, and when it answers, the keys whose
-// invalidation could not reach it are deleted (or the whole namespace cleared) before Redis
-// serves again, so no entry that missed an invalidation is ever read. The fallback (database or
-// memory backend) is invalidated on every write too, so it is coherent whenever it takes over.
+// The one guarded path to the cache. Redis (the "remote" backend) sits behind a circuit breaker
+// (./circuitBreaker.ts): the first failed command switches every request to the fallback at once
+// (nobody waits for a Redis timeout twice), a background probe (./remoteProbe.ts) checks Redis,
+// and when it answers, recovery (./recovery.ts) deletes the keys whose invalidation could not
+// reach it before Redis serves again, so no entry that missed an invalidation is ever read. The
+// fallback (database or memory backend) is invalidated on every write too, so it is coherent
+// whenever it takes over.
 //
-// With several instances on one Redis, the keys one instance could not delete are also appended
-// to the invalidation journal (Postgres, ./invalidationJournal.ts), which every instance drains as
-// soon as it is notified, while its Redis is healthy, and before it serves from Redis at all
-// (start-up, recovery): an instance cut off from Redis no longer leaves the others serving what
-// it changed.
-import { randomUUID } from 'node:crypto';
+// With several instances on one Redis, the keys one instance could not delete also go into the
+// invalidation journal (Postgres, ./journalSync.ts), which every instance drains as soon as it is
+// notified, while its Redis is healthy, and before it serves from Redis at all (start-up,
+// recovery): an instance cut off from Redis no longer leaves the others serving what it changed.
 import type { Logger } from '../logger';
 import { throttledLog } from '../logThrottle';
 import type { CacheBackend, LeasedFill, LeasedRead } from './backend';
+import { BackendNames } from './backendNames';
+import { CircuitBreaker, type CacheState } from './circuitBreaker';
+import { describeError } from './describeError';
 import type { InvalidationJournal } from './invalidationJournal';
+import { JournalSync } from './journalSync';
+import { MissedInvalidations } from './missedInvalidations';
+import { prepareRemote, type Recovered } from './recovery';
+import { RemoteProbe } from './remoteProbe';
 import type { ActiveBackend, CacheStats } from './stats';
 
-export type CacheState =
-  | { readonly kind: 'primary' }
-  | { readonly kind: 'fallback'; readonly reason: string; readonly since: number }
-  | { readonly kind: 'recovering'; readonly since: number };
-
-/** Beyond this many keys that missed an invalidation, recovery clears the whole namespace instead. */
-export const MAX_TRACKED_MISSED_KEYS = 10_000;
+export type { CacheState } from './circuitBreaker';
 
 export interface CacheRead {
   readonly slots: LeasedRead[];
@@ -51,42 +51,48 @@ export interface ResilientCacheOptions {
    * e.g. on PGlite, or without a remote). @default null
    */
   readonly journal?: InvalidationJournal | null;
+  /** The breaker's clock (outage start and length). @default Date.now */
+  readonly now?: () => number;
 }
 
-const DISPLAY_NAMES: Record<string, string> = {
-  redis: 'External Redis Cache',
-  database: 'Database Cache',
-  memory: 'In-Memory Cache',
-};
-
 export class ResilientCache {
-  private state: CacheState = { kind: 'primary' };
-  private probeTimer: NodeJS.Timeout | undefined;
-  private journalRetryTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private readonly missedKeys = new Set<string>();
-  private missedAll = false;
-  /**
-   * The journal may hold keys this instance has not deleted: set when anyone records (a
-   * notification), after the LISTEN connection came back, and initially; cleared when a drain starts.
-   */
-  private journalDirty: boolean;
-  private journalDraining = false;
-  /** Set once start() has chosen a backend; notifications before that wait for it. */
+  private readonly breaker: CircuitBreaker;
+  private readonly names: BackendNames;
+  private readonly missed = new MissedInvalidations();
+  /** Null without a remote or without a journal. */
+  private readonly journal: JournalSync | null;
+  private readonly probe: RemoteProbe | null;
+  /** Set once start() has chosen a backend; journal notifications before that wait for it. */
   private started = false;
-  /** A down database fails every journal call; logged once per interval. */
-  private readonly journalWarning = throttledLog();
-  /** Steady-state drains, logged once per interval: each means another instance is cut off from Redis. */
-  private readonly journalDrainedLog = throttledLog();
   private lastRemoteError: string | undefined;
-  /** This instance's own key for checkRemote (instances sharing Redis must not see each other's lease). */
-  private readonly probeKey: string;
   /** A down database fails every fallback call; it is logged once per interval, not per call. */
   private readonly fallbackWarning = throttledLog();
 
   constructor(private readonly options: ResilientCacheOptions) {
-    this.probeKey = `${options.namespace}probe:${randomUUID()}`;
-    this.journalDirty = Boolean(options.journal);
+    const { remote, journal } = options;
+    this.breaker = new CircuitBreaker(options.now);
+    this.names = new BackendNames(options);
+    this.journal =
+      remote && journal
+        ? new JournalSync({
+            journal,
+            target: remote,
+            retryIntervalMs: options.probeIntervalMs,
+            stats: options.stats,
+            logger: options.logger,
+            serving: () => this.started && this.breaker.closed,
+            onTargetFailed: (error) => this.remoteFailed('journal', error),
+          })
+        : null;
+    this.probe = remote
+      ? new RemoteProbe({
+          remote,
+          namespace: options.namespace,
+          intervalMs: options.probeIntervalMs,
+          onTick: () => this.tryRecovery(),
+          again: () => !this.breaker.closed,
+        })
+      : null;
   }
 
   /** The error listener to give the remote client: remembers why it failed, for the log line. */
@@ -96,46 +102,41 @@ export class ResilientCache {
 
   /** Checks the remote once and logs exactly one line naming the backend in use. */
   async start(): Promise<void> {
-    const { remote, logger } = this.options;
-    if (!remote) {
-      this.state = { kind: 'primary' };
+    const { remote, fallback, logger } = this.options;
+    if (!remote || !this.probe) {
       this.publish();
       const reason = this.options.remoteAbsentReason ?? 'REDIS_URL not set';
-      if (this.options.fallback)
-        logger.warn({ cache: this.options.fallback.name }, `⚠️ ${reason}: using ${this.fallbackName()}`);
+      if (fallback) logger.warn({ cache: fallback.name }, `⚠️ ${reason}: using ${this.names.fallback()}`);
       else logger.warn({ cache: 'none' }, `⚠️ ${reason}: caching is off`);
       this.started = true;
       return;
     }
     // Listening first: a record made while the start-up drain runs is then drained too.
-    await this.options.journal?.listen(() => this.journalChanged());
+    await this.journal?.listen();
     try {
-      await this.checkRemote(remote);
-      const journaled = await this.drainJournalBeforeServing(remote);
-      this.state = { kind: 'primary' };
+      await this.probe.check();
+      const { journaled } = await this.prepare(remote);
+      this.breaker.close();
       this.publish();
       logger.info(
-        { cache: 'redis', ...(this.options.journal && { journaledInvalidations: journaled }) },
-        `✅ Using ${this.remoteServing()}`,
+        { cache: 'redis', ...(this.journal && { journaledInvalidations: journaled }) },
+        `✅ Using ${this.names.remoteServing()}`,
       );
     } catch (error) {
       const reason = this.lastRemoteError ?? describeError(error);
-      this.enterFallback(reason);
+      this.openBreaker(reason);
       logger.warn(
         { cache: 'redis', reason },
-        `⚠️ Redis unreachable (${reason}): using ${this.fallbackName()} fallback`,
+        `⚠️ Redis unreachable (${reason}): using ${this.names.fallback()} fallback`,
       );
     }
     this.started = true;
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.probeTimer);
-    this.probeTimer = undefined;
-    clearTimeout(this.journalRetryTimer);
-    this.journalRetryTimer = undefined;
-    await this.options.journal?.close();
+    this.probe?.stop();
+    if (this.journal) await this.journal.stop();
+    else await this.options.journal?.close();
     await this.options.remote?.close();
     await this.options.fallback?.close();
   }
@@ -144,14 +145,14 @@ export class ResilientCache {
     const serving = this.serving();
     return {
       backend: (serving?.name.toUpperCase() ?? 'NONE') as ActiveBackend,
-      degraded: this.options.remote !== null && this.state.kind !== 'primary',
-      state: this.state,
+      degraded: this.options.remote !== null && !this.breaker.closed,
+      state: this.breaker.state,
     };
   }
 
   async read(keys: readonly string[]): Promise<CacheRead> {
     const { remote, fallback } = this.options;
-    if (remote && this.state.kind === 'primary') {
+    if (remote && this.breaker.closed) {
       try {
         return { slots: await remote.readLeased(keys), source: remote };
       } catch (error) {
@@ -169,7 +170,7 @@ export class ResilientCache {
 
   async fill(source: CacheBackend | null, fills: readonly LeasedFill[]): Promise<void> {
     if (!source || fills.length === 0) return;
-    if (source === this.options.remote && this.state.kind !== 'primary') return;
+    if (source === this.options.remote && !this.breaker.closed) return;
     try {
       await source.fillLeased(fills);
     } catch (error) {
@@ -188,7 +189,7 @@ export class ResilientCache {
     const { remote, fallback } = this.options;
     const remoteDone = (async () => {
       if (!remote) return;
-      if (this.state.kind !== 'primary') return this.recordMissed(keys);
+      if (!this.breaker.closed) return this.recordMissed(keys);
       try {
         await remote.delete(keys);
       } catch (error) {
@@ -218,28 +219,12 @@ export class ResilientCache {
 
   /** The backend serving lookups now, or null when caching is off. */
   serving(): CacheBackend | null {
-    return this.options.remote && this.state.kind === 'primary' ? this.options.remote : this.options.fallback;
+    return this.options.remote && this.breaker.closed ? this.options.remote : this.options.fallback;
   }
 
   /** The display name of the backend serving lookups now ('no cache' when caching is off). */
   servingName(): string {
-    const serving = this.serving();
-    if (!serving) return 'no cache';
-    return serving === this.options.remote ? this.remoteName() : DISPLAY_NAMES[serving.name]!;
-  }
-
-  private remoteName(): string {
-    return this.options.remoteName ?? DISPLAY_NAMES.redis!;
-  }
-
-  /** "External Redis Cache (BEST PERFORMANCE)", with the remote's note if any. */
-  private remoteServing(): string {
-    const note = [this.options.remoteNote, 'BEST PERFORMANCE'].filter(Boolean).join(', ');
-    return `${this.remoteName()} (${note})`;
-  }
-
-  private fallbackName(): string {
-    return this.options.fallback ? DISPLAY_NAMES[this.options.fallback.name]! : 'no cache';
+    return this.names.of(this.serving());
   }
 
   private publish(): void {
@@ -249,238 +234,74 @@ export class ResilientCache {
 
   /**
    * Records keys whose Redis delete did not happen: in memory (replayed by this instance's own
-   * recovery, which must not depend on the journal's round trip having finished) and in the
-   * journal, for the instances that can reach Redis now. If Postgres fails as well, the memory
-   * record is all there is, as without a journal.
+   * recovery) and in the journal, for the instances that can reach Redis now. If Postgres fails
+   * as well, the memory record is all there is, as without a journal.
    */
   private async recordMissed(keys: readonly string[]): Promise<void> {
     this.options.stats.missedInvalidations(keys.length);
-    if (!this.missedAll) {
-      for (const key of keys) this.missedKeys.add(key);
-      if (this.missedKeys.size > MAX_TRACKED_MISSED_KEYS) {
-        this.missedAll = true;
-        this.missedKeys.clear();
-      }
-    }
-    const journal = this.options.journal;
-    if (!journal) return;
-    try {
-      await journal.record(keys);
-    } catch (error) {
-      this.journalFailed('record', error);
-    }
+    this.missed.add(keys);
+    await this.journal?.record(keys);
   }
 
-  private journalFailed(operation: string, error: unknown): void {
-    this.options.stats.error('journal', operation);
-    this.journalWarning((suppressed) =>
-      this.options.logger.warn(
-        { err: error, operation, suppressed },
-        operation === 'record'
-          ? 'Invalidation journal unavailable: missed invalidations stay with this instance only'
-          : 'Invalidation journal unavailable: serving from Redis without draining it',
-      ),
-    );
-  }
-
-  /** A record anywhere, or the LISTEN connection back: drain now if serving from Redis, else at recovery. */
-  private journalChanged(): void {
-    this.journalDirty = true;
-    if (this.started && this.state.kind === 'primary') void this.drainJournalWhilePrimary();
-  }
-
-  /** One drain loop at a time; a notification during a drain makes it go round again. */
-  private async drainJournalWhilePrimary(): Promise<void> {
-    const remote = this.options.remote;
-    if (this.journalDraining || !remote) return;
-    this.journalDraining = true;
-    try {
-      while (this.journalDirty && this.state.kind === 'primary' && !this.stopped) {
-        let drained: number | null;
-        try {
-          drained = await this.drainJournal(remote, { skipLocked: true });
-        } catch (error) {
-          this.remoteFailed('journal', error);
-          return;
-        }
-        if (drained === null) return; // Postgres failed: drainJournal scheduled a retry
-        if (drained > 0) {
-          const keys = drained;
-          this.journalDrainedLog((suppressed) =>
-            this.options.logger.info(
-              { cache: 'redis', keys, suppressed },
-              'Deleted keys another instance could not invalidate (invalidation journal)',
-            ),
-          );
-        }
-      }
-    } finally {
-      this.journalDraining = false;
-    }
-  }
-
-  /**
-   * Before serving from Redis (start-up): waits for rows other instances are draining. Throws if
-   * Redis fails; if Postgres fails, serves anyway (see drainJournal).
-   */
-  private async drainJournalBeforeServing(remote: CacheBackend): Promise<number> {
-    let total = 0;
-    while (this.journalDirty) {
-      const drained = await this.drainJournal(remote, { skipLocked: false });
-      if (drained === null) break;
-      total += drained;
-    }
-    return total;
-  }
-
-  /**
-   * One pass over the journal. Returns the keys (or namespaces, as 1) it deleted; throws what the
-   * remote threw; returns null when Postgres failed: the journal stays marked and a later pass is
-   * scheduled, while Redis serves meanwhile (holding every lookup on the fallback for a journal we
-   * cannot read would turn a Postgres hiccup into a cache outage).
-   */
-  private async drainJournal(remote: CacheBackend, options: { skipLocked: boolean }): Promise<number | null> {
-    const journal = this.options.journal;
-    if (!journal) return 0;
-    this.journalDirty = false;
-    let result;
-    try {
-      result = await journal.drain(remote, options);
-    } catch (error) {
-      this.journalDirty = true;
-      this.journalFailed('drain', error);
-      this.scheduleJournalRetry();
-      return null;
-    }
-    if (result.kind === 'targetFailed') {
-      this.journalDirty = true;
-      throw result.error;
-    }
-    return result.keys + (result.cleared ? 1 : 0);
-  }
-
-  /**
-   * After a drain that Postgres failed, tries again every probe interval until one succeeds: no
-   * notification need come (the LISTEN connection can stay up while the pool fails or a
-   * statement times out), and until the drain succeeds Redis may hold keys another instance
-   * could not delete.
-   */
-  private scheduleJournalRetry(): void {
-    if (this.journalRetryTimer || this.stopped) return;
-    this.journalRetryTimer = setTimeout(() => {
-      this.journalRetryTimer = undefined;
-      if (this.journalDirty) this.journalChanged();
-    }, this.options.probeIntervalMs);
-    this.journalRetryTimer.unref();
+  private prepare(remote: CacheBackend): Promise<Recovered> {
+    return prepareRemote({
+      remote,
+      namespace: this.options.namespace,
+      missed: this.missed,
+      journal: this.journal,
+    });
   }
 
   private remoteFailed(operation: string, error: unknown): void {
     this.options.stats.error('redis', operation);
-    if (this.state.kind !== 'primary') return;
+    if (!this.breaker.closed) return;
     const reason = describeError(error);
-    this.enterFallback(reason);
+    this.openBreaker(reason);
     this.options.logger.warn(
       { cache: 'redis', operation, reason },
-      `⚠️ Redis failed (${reason}): switching to ${this.fallbackName()} until it answers again`,
+      `⚠️ Redis failed (${reason}): switching to ${this.names.fallback()} until it answers again`,
     );
   }
 
   private fallbackFailed(operation: string, error: unknown): void {
     this.options.stats.error(this.options.fallback?.name ?? 'none', operation);
     this.fallbackWarning((suppressed) =>
-      this.options.logger.warn({ err: error, operation, suppressed }, `${this.fallbackName()} failed`),
+      this.options.logger.warn({ err: error, operation, suppressed }, `${this.names.fallback()} failed`),
     );
   }
 
-  private enterFallback(reason: string): void {
-    this.state = { kind: 'fallback', reason, since: Date.now() };
+  private openBreaker(reason: string): void {
+    this.breaker.open(reason);
     this.publish();
-    this.scheduleProbe();
+    this.probe?.schedule();
   }
 
-  /**
-   * Whether Redis can serve reads: it answers (PING) and runs the read script, which writes a
-   * lease. A PING alone passes on a Redis that refuses writes (maxmemory reached with noeviction,
-   * EVALSHA denied by an ACL, a read-only replica), and the breaker would close only for the next
-   * request to fail again, every probe interval.
-   */
-  private async checkRemote(remote: CacheBackend): Promise<void> {
-    await remote.ping();
-    await remote.readLeased([this.probeKey]);
-    await remote.delete([this.probeKey]);
-  }
-
-  /** One probe at a time: the next is scheduled only after the previous one has finished. */
-  private scheduleProbe(): void {
-    if (this.probeTimer || this.stopped) return;
-    this.probeTimer = setTimeout(async () => {
-      await this.probe();
-      this.probeTimer = undefined;
-      if (this.state.kind !== 'primary') this.scheduleProbe();
-    }, this.options.probeIntervalMs);
-    this.probeTimer.unref();
-  }
-
-  /** One background check; on success, replays missed invalidations, then resumes Redis. */
-  private async probe(): Promise<void> {
-    const remote = this.options.remote;
-    if (!remote || this.state.kind !== 'fallback') return;
-    const since = this.state.since;
+  /** One probe tick: if Redis answers, recovery runs, then Redis serves again. */
+  private async tryRecovery(): Promise<void> {
+    const { remote } = this.options;
+    if (!remote || !this.probe || this.breaker.state.kind !== 'fallback') return;
     try {
-      await this.checkRemote(remote);
+      await this.probe.check();
     } catch {
       return;
     }
-    if (this.state.kind !== 'fallback') return;
-    this.state = { kind: 'recovering', since };
+    if (!this.breaker.beginRecovery()) return;
     try {
-      // Invalidations that arrive while replaying are recorded too; loop until none are left.
-      // Then the journal: what other instances could not invalidate (all of it, waiting for rows
-      // another instance is draining), so the first instance back never serves what they missed.
-      let replayed = 0;
-      let journaled = 0;
-      let journalReachable = true;
-      while (this.missedAll || this.missedKeys.size > 0 || (this.journalDirty && journalReachable)) {
-        if (this.missedAll) {
-          this.missedAll = false;
-          this.missedKeys.clear();
-          try {
-            replayed += await remote.clear(this.options.namespace);
-          } catch (error) {
-            this.missedAll = true;
-            throw error;
-          }
-        } else if (this.missedKeys.size > 0) {
-          const keys = [...this.missedKeys];
-          await remote.delete(keys);
-          for (const key of keys) this.missedKeys.delete(key);
-          replayed += keys.length;
-        } else {
-          const drained = await this.drainJournal(remote, { skipLocked: false });
-          if (drained === null) journalReachable = false;
-          else journaled += drained;
-        }
-      }
-      this.state = { kind: 'primary' };
+      const { replayed, journaled } = await this.prepare(remote);
+      const downMs = this.breaker.close();
       this.publish();
       this.options.logger.info(
         {
           cache: 'redis',
-          downMs: Date.now() - since,
+          downMs,
           replayedInvalidations: replayed,
-          ...(this.options.journal && { journaledInvalidations: journaled }),
+          ...(this.journal && { journaledInvalidations: journaled }),
         },
-        `✅ Redis answers again: using ${this.remoteServing()}`,
+        `✅ Redis answers again: using ${this.names.remoteServing()}`,
       );
     } catch (error) {
       // Still unhealthy: stay on the fallback, keep what is left to replay, probe again later.
-      this.state = { kind: 'fallback', reason: describeError(error), since };
+      this.breaker.recoveryFailed(describeError(error));
     }
   }
-}
-
-/** A short reason for logs: the error's message without anything that looks like credentials. */
-export function describeError(error: unknown): string {
-  const message = (error instanceof Error ? error.message : String(error)).replace(/^(\w*Error: )+/, '');
-  return message.replace(/\/\/[^@\s/]*@/g, '//***@').slice(0, 200);
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createDatabaseBackend } from '../../cache/databaseBackend';
 import { createCacheKeys } from '../../cache/keys';
-import { describeError } from '../../cache/resilientCache';
+import { describeError } from '../../cache/describeError';
 import type { Config } from '../../config/config';
 import type { Database } from '../../db/database';
 import * as cacheCheck from '../cacheCheck';

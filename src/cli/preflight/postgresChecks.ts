@@ -1,7 +1,7 @@
 // Items 2-5: Postgres answers, every migration is applied (and unchanged since), the tables the
 // cache needs are there and writable, and the connection pools of every instance fit in
 // max_connections.
-import { describeError } from '../../cache/resilientCache';
+import { describeError } from '../../cache/describeError';
 import type { Config } from '../../config/config';
 import type { Database } from '../../db/database';
 import { MigrationError, pendingMigrations, readMigrations } from '../../db/migrate';

@@ -2,7 +2,7 @@
 // master of the Redis Cluster. Connections of its own, failing at once (no retries, no offline
 // queue), so an unreachable Redis is one error, not a wait.
 import Redis, { Cluster } from 'ioredis';
-import { describeError } from '../../cache/resilientCache';
+import { describeError } from '../../cache/describeError';
 import type { CacheConfig } from '../../config/config';
 
 export interface RedisServer {
