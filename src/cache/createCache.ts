@@ -53,7 +53,9 @@ export function createCache(
   stats: CacheStats = new CacheStats(),
   options: CreateCacheOptions = {},
 ): Cache {
-  const keys = createCacheKeys(config.prefix);
+  // The key layout follows the configuration, not the backend serving now, so that every instance
+  // given the same REDIS_CLUSTER_NODES builds the same keys (in Redis and in the fallback table).
+  const keys = createCacheKeys(config.prefix, { clusterBuckets: config.redisCluster !== null });
   const redisConfigured = config.redisUrl !== null || config.redisCluster !== null;
   const useRedis = config.primary === 'redis' && redisConfigured;
   const fallback = createLocalBackend(

@@ -6,8 +6,9 @@
 //
 // In a cluster a multi-key command or script must keep to one hash slot (CROSSSLOT otherwise), so
 // every batch is split by slot and the parts are sent at once: still one round of network trips
-// per batch, each part to the master of its slot. Keys are not hash-tagged into one slot, which
-// would put the whole cache on one node.
+// per batch, each part to the master of its slot. The keys carry one of 12 hash tags
+// (./keys.ts), so a batch has at most 12 parts however many keys it has; one tag for all would
+// put the whole cache on one node.
 //
 // Client options are fail-fast on purpose: ioredis's defaults (offline queue on, 20 retries per
 // request, no command timeout) make a request wait while Redis is down. Here a command fails at

@@ -6,7 +6,7 @@
 // serves again without any entry that missed an invalidation.
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
-import { createCacheKeys } from '../../src/cache/keys';
+import { CLUSTER_KEY_BUCKETS, createCacheKeys } from '../../src/cache/keys';
 import { createRedisBackend } from '../../src/cache/redisBackend';
 import * as cacheCheck from '../../src/cli/cacheCheck';
 import * as cacheClear from '../../src/cli/cacheClear';
@@ -120,6 +120,14 @@ async function scriptCalls(client: ReturnType<RedisCluster['client']>): Promise<
   return [...info.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
 }
 
+/** MGET calls a node ran since the last CONFIG RESETSTAT. */
+async function mgetCalls(client: ReturnType<RedisCluster['client']>): Promise<number> {
+  const info = await client.info('commandstats');
+  return Number(/^cmdstat_mget:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
 const LIST = `query ($codes: [String!]!) { barcodes(codes: $codes) { code product { id name } } }`;
 
 async function createProducts(app: TestApp, label: string, count: number, codesEach: number) {
@@ -139,7 +147,7 @@ async function createProducts(app: TestApp, label: string, count: number, codesE
 describe('the app over the cluster', () => {
   let app: TestApp;
   const prefix = uniquePrefix('cluster-app');
-  const keys = createCacheKeys(prefix);
+  const keys = createCacheKeys(prefix, { clusterBuckets: true });
   let client: Cluster;
   beforeAll(async () => {
     app = await startTestApp(
@@ -196,6 +204,44 @@ describe('the app over the cluster', () => {
     const warm = await app.gql(LIST, { codes });
     expect(warm).toMatchObject({ data: { barcodes: expected } });
     expect(app.queries).toEqual([]);
+  });
+
+  it('a 50-code list costs one call per hash-tag bucket its keys fall in (at most 12), not one per key; warm, only MGETs', async () => {
+    const products = await createProducts(app, 'CL-BKT', 25, 2);
+    const codes = products.flatMap((p) => p.codes);
+    const bucketsOf = (list: string[]) => new Set(list.map((key) => calculateSlot(key))).size;
+    const barcodeBuckets = bucketsOf(codes.map((code) => keys.barcode(code)));
+    const productBuckets = bucketsOf(products.map((p) => keys.product(Number(p.id))));
+    expect(barcodeBuckets).toBeLessThanOrEqual(CLUSTER_KEY_BUCKETS);
+    expect(productBuckets).toBeLessThanOrEqual(CLUSTER_KEY_BUCKETS);
+    // Control: the plain keys of one Redis would spread these codes over about one slot each.
+    expect(bucketsOf(codes.map((code) => createCacheKeys(prefix).barcode(code)))).toBeGreaterThanOrEqual(45);
+
+    const masters = await currentMasters();
+    const counted = async (work: () => Promise<unknown>) => {
+      await Promise.all(masters.map((node) => withClient(node, (c) => c.config('RESETSTAT'))));
+      await work();
+      const mgets = await Promise.all(masters.map((node) => withClient(node, mgetCalls)));
+      const scripts = await Promise.all(masters.map((node) => withClient(node, scriptCalls)));
+      return { mgets, scripts, total: { mget: sum(mgets), script: sum(scripts) } };
+    };
+    const list = async () => expect((await app.gql(LIST, { codes })).errors).toBeUndefined();
+
+    // Cold, per loader (barcodes, then their products): one MGET, one lease call and one fill call per bucket.
+    const cold = await counted(list);
+    expect(cold.total).toEqual({
+      mget: barcodeBuckets + productBuckets,
+      script: 2 * (barcodeBuckets + productBuckets),
+    });
+    // Warm: one MGET per bucket of the barcodes (their products are in their entries), on every master, no script.
+    app.queries.length = 0;
+    const warm = await counted(list);
+    expect(warm.total).toEqual({ mget: barcodeBuckets, script: 0 });
+    expect(warm.mgets.every((n) => n > 0)).toBe(true);
+    expect(app.queries).toEqual([]);
+    console.log(
+      `cluster, 50-code list: warm ${warm.total.mget} MGETs (per master ${warm.mgets.join('/')}), cold ${cold.total.mget} MGETs + ${cold.total.script} script calls`,
+    );
   });
 
   it('invalidates across slots: a product rename removes its entry and every barcode entry of it, wherever they live', async () => {
@@ -264,7 +310,7 @@ describe('the app over the cluster', () => {
 describe('a master fails (SIGKILL) and its replica takes over', () => {
   let app: TestApp;
   const prefix = uniquePrefix('cluster-failover');
-  const keys = createCacheKeys(prefix);
+  const keys = createCacheKeys(prefix, { clusterBuckets: true });
   beforeAll(async () => {
     app = await startTestApp(
       'cluster_failover',
