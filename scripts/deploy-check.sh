@@ -12,7 +12,7 @@
 #   1. clone:      `npm ci`, then the checklist (`npm start`);
 #   2. production: in a copy of the clone taken right after `npm ci`, the rest of the production
 #                  install (`npm run build`, `npm prune --omit=dev`), a check that no dev-only
-#                  package is left, then the checklist (`npm run start:prod`);
+#                  package is left, then the checklist (its start: `npm run start:prod`);
 #   3. image:      only what the Dockerfile's runtime stage copies, in a directory of its own, as
 #                  an unprivileged user when run as root (the image's `USER node`); the checklist
 #                  (the CMD, `node dist/main.js`) and the HEALTHCHECK command.
@@ -233,6 +233,7 @@ while IFS=$'\t' read -r kind command expect; do
 done <<<"$PLAN"
 plan_values() { awk -F'\t' -v kind="$1" '$1 == kind { print $2 }' <<<"$PLAN"; }
 
+PRODUCTION_START=$(plan_values production-start)
 RUNTIME_CMD=$(plan_values runtime-cmd)
 HEALTHCHECK=$(plan_values healthcheck)
 CLONE_INSTALL=$(plan_values clone-install)
@@ -276,7 +277,7 @@ done
 kept=$(dev_packages_gone "$PRODUCTION") || fail "production: npm prune --omit=dev left dev-only packages"
 say "production: ✅ $kept"
 ! (cd "$PRODUCTION" && node -e 'require.resolve("tsx")' 2>/dev/null) || fail "production: tsx resolves"
-run_checklist production "$PRODUCTION" "npm run start:prod"
+run_checklist production "$PRODUCTION" "$PRODUCTION_START"
 
 # --- 3. the image's runtime layout --------------------------------------------------------------------
 IMAGE="$WORK/image"

@@ -2,8 +2,9 @@
 // What scripts/deploy-check.sh runs, read from the documents a deployer reads, so that the check
 // cannot drift from them:
 // - from README.md's "## Deployment checklist": the clone's install (`npm ci`), the production
-//   install (`npm ci && npm run build && npm prune --omit=dev`) and, per numbered item, its first
-//   `npm …` command with the first `✅ …` line the item says to look for;
+//   install (`npm ci && npm run build && npm prune --omit=dev`), per numbered item its first
+//   `npm …` command with the first `✅ …` line the item says to look for, and the start item's
+//   second command, the production install's start (`npm run start:prod`);
 // - from Dockerfile: the build stage's RUN commands (which must be the production install, in
 //   order: there is no Docker engine in CI, so this is how the image's build is tested), what the
 //   runtime stage copies from the build stage, its CMD and its HEALTHCHECK.
@@ -34,7 +35,7 @@ function section(markdown, heading) {
 
 const codeSpans = (text) => [...text.matchAll(/`([^`]+)`/g)].map((match) => match[1].trim());
 
-/** The checklist's commands: { cloneInstall, productionInstall, steps: [{ command, expect }] }. */
+/** The checklist's commands: { cloneInstall, productionInstall, productionStart, steps: [{ command, expect }] }. */
 function readChecklist(markdown) {
   const lines = section(markdown, CHECKLIST_HEADING);
   const items = [];
@@ -56,17 +57,25 @@ function readChecklist(markdown) {
     );
   }
   const steps = [];
+  let productionStart;
   for (const item of items) {
     const spans = codeSpans(item);
-    const command = spans.find((span) => /^npm (start|run [\w:-]+)$/.test(span));
-    if (!command) continue; // an item that only sets variables
+    const commands = spans.filter((span) => /^npm (start|run [\w:-]+)$/.test(span));
+    if (commands.length === 0) continue; // an item that only sets variables
     const expect = spans.find((span) => span.startsWith('✅')) ?? '';
-    steps.push({ command, expect });
+    steps.push({ command: commands[0], expect });
+    if (commands[0] === 'npm start') productionStart = commands[1];
   }
   if (!steps.some((step) => step.command === 'npm start')) {
     throw new Error(`README.md's '${CHECKLIST_HEADING}' has no \`npm start\` step`);
   }
-  return { cloneInstall, productionInstall: production.split(/\s*&&\s*/), steps };
+  if (!productionStart) {
+    throw new Error(
+      `README.md's '${CHECKLIST_HEADING}': the \`npm start\` item must also name the production ` +
+        "install's start (`npm run start:prod`)",
+    );
+  }
+  return { cloneInstall, productionInstall: production.split(/\s*&&\s*/), productionStart, steps };
 }
 
 /** An exec-form instruction's argument list (`["node", "x.js"]`); the shell form is refused. */
@@ -141,6 +150,7 @@ function readPlan(root = ROOT) {
 function printPlan(plan) {
   const out = [`clone-install\t${plan.cloneInstall}`];
   for (const command of plan.productionInstall) out.push(`production-install\t${command}`);
+  out.push(`production-start\t${plan.productionStart}`);
   for (const step of plan.steps) out.push(`step\t${step.command}\t${step.expect}`);
   for (const copy of plan.runtimeCopies) out.push(`runtime-copy\t${copy.from}`);
   out.push(`runtime-cmd\t${plan.cmd.join(' ')}`);

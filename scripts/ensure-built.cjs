@@ -124,12 +124,22 @@ function ensureBuilt(root = ROOT) {
     );
     return true;
   }
-  console.error(
-    '❌ dist/ is missing and cannot be built here: the build tools (devDependencies: ' +
-      `${BUILD_TOOLS.join(', ')}) are not installed. Build first: npm ci && npm run build ` +
-      '(then npm prune --omit=dev for a production install).',
-  );
+  console.error(missingBuildMessage(process.env));
   return false;
+}
+
+/** Why dist/ cannot be built, and what to run; names NODE_ENV=production, the usual cause. */
+function missingBuildMessage(env) {
+  // npm omits the devDependencies when NODE_ENV=production (seen by scripts/deploy-check.sh):
+  // the plain `npm ci` this message suggests would leave them out again.
+  const production = env.NODE_ENV === 'production';
+  return (
+    '❌ dist/ is missing and cannot be built here: the build tools (devDependencies: ' +
+    `${BUILD_TOOLS.join(', ')}) are not installed` +
+    (production ? ', and with NODE_ENV=production npm ci leaves them out' : '') +
+    `. Build first: ${production ? 'npm ci --include=dev' : 'npm ci'} && npm run build ` +
+    '(then npm prune --omit=dev for a production install).'
+  );
 }
 
 async function main(argv) {
@@ -160,4 +170,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { inputFiles, inputsHash, buildState, buildToolsInstalled, writeStamp };
+module.exports = { inputFiles, inputsHash, buildState, buildToolsInstalled, writeStamp, missingBuildMessage };

@@ -10,6 +10,7 @@ const deployPlan = require('../../scripts/deploy-plan.cjs') as {
   readChecklist(markdown: string): {
     cloneInstall: string;
     productionInstall: string[];
+    productionStart: string;
     steps: { command: string; expect: string }[];
   };
   readDockerfile(text: string): {
@@ -48,6 +49,7 @@ describe('the plan from the real README.md and Dockerfile', () => {
     expect(plan.productionInstall).toEqual(['npm ci', 'npm run build', 'npm prune --omit=dev']);
     expect(plan.buildRuns).toEqual(plan.productionInstall);
     expect(plan.cmd).toEqual(['node', 'dist/main.js']);
+    expect(plan.productionStart).toBe('npm run start:prod');
   });
 
   it('copies into the runtime stage only build output and files the repository has', () => {
@@ -92,12 +94,20 @@ describe('readChecklist', () => {
       { command: 'npm run preflight', expect: '✅ ready' },
       { command: 'npm start', expect: '' },
     ]);
+    expect(parsed.productionStart).toBe('npm run start:prod');
   });
 
   it('refuses a checklist that does not say how to install', () => {
     expect(() => deployPlan.readChecklist(checklist('1. `npm start`'))).toThrow(
       "README.md's '## Deployment checklist' must name the clone's install (`npm ci`) and the production " +
         'install (`npm ci && npm run build && npm prune --omit=dev`); found []',
+    );
+  });
+
+  it('refuses a start item that does not name the production install’s start', () => {
+    expect(() => deployPlan.readChecklist(checklist(`${installs}1. \`npm start\``))).toThrow(
+      "README.md's '## Deployment checklist': the `npm start` item must also name the production " +
+        "install's start (`npm run start:prod`)",
     );
   });
 

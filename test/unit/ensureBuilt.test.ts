@@ -10,6 +10,7 @@ const ensureBuilt = require('../../scripts/ensure-built.cjs') as {
   inputsHash(root: string): string | null;
   buildState(root: string): 'current' | 'stale' | 'missing';
   writeStamp(root: string): void;
+  missingBuildMessage(env: Record<string, string | undefined>): string;
 };
 
 let root: string;
@@ -66,4 +67,17 @@ it('takes dist/ as it is where there are no sources (a runtime image)', () => {
   rmSync(path.join(root, 'src'), { recursive: true });
   expect(ensureBuilt.inputsHash(root)).toBeNull();
   expect(ensureBuilt.buildState(root)).toBe('current');
+});
+
+it('says how to build where dist/ is missing, and why npm ci left the tools out under NODE_ENV=production', () => {
+  expect(ensureBuilt.missingBuildMessage({})).toBe(
+    '❌ dist/ is missing and cannot be built here: the build tools (devDependencies: typescript, prisma, ' +
+      '@graphql-codegen/cli) are not installed. Build first: npm ci && npm run build ' +
+      '(then npm prune --omit=dev for a production install).',
+  );
+  expect(ensureBuilt.missingBuildMessage({ NODE_ENV: 'production' })).toBe(
+    '❌ dist/ is missing and cannot be built here: the build tools (devDependencies: typescript, prisma, ' +
+      '@graphql-codegen/cli) are not installed, and with NODE_ENV=production npm ci leaves them out. ' +
+      'Build first: npm ci --include=dev && npm run build (then npm prune --omit=dev for a production install).',
+  );
 });
