@@ -88,9 +88,19 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       cache = activeCache;
       await activeCache.cache.start();
       // Every write goes through this client, so every write invalidates what it changed.
-      const writes = withCacheInvalidation(prisma, activeCache.keys, (keys) =>
-        activeCache.cache.invalidate(keys),
-      );
+      const writes = withCacheInvalidation(prisma, activeCache.keys, async (changed) => {
+        if (changed.kind === 'keys') return activeCache.cache.invalidate(changed.keys);
+        // Beyond capture_max_keys: the triggers also queued a "clear" in the journal, which every
+        // instance (and this one, once a failed Redis answers again) drains; this is the prompt one.
+        await activeCache.cache
+          .clear()
+          .catch((error: unknown) =>
+            logger.warn(
+              { err: error },
+              'clearing the cache namespace after a large write failed: the journal will',
+            ),
+          );
+      });
       const services: Services = {
         barcodes: new BarcodeService(writes),
         products: new ProductService(writes),

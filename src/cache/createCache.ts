@@ -84,6 +84,7 @@ export function createCache(
           sessions: journalDb.sessions,
           createListenClient: journalDb.createListenClient,
           namespace: keys.namespace,
+          keys,
           logger: cacheLogger,
         })
       : null;

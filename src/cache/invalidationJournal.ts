@@ -1,12 +1,17 @@
 // The invalidation journal: Redis keys that an instance could not delete (its Redis was down or
 // failing while the others' was not), kept in Postgres so that EVERY instance that reaches Redis
 // deletes them, within milliseconds, not only the instance that missed them once it recovers.
+// It also carries what the database captured from every writer other than the API (psql, COPY,
+// another service: the change_capture migration's triggers), as identities that drain() maps to
+// keys (./keysCaptured.ts); those rows belong to no namespace, so any instance drains them.
 //
 // - record(): one statement appends the keys and NOTIFYs every instance (the notification is
 //   sent when it commits, so nobody drains before the rows are there).
 // - listen(): a dedicated connection LISTENs (Prisma cannot, and a pooled connection would be
 //   handed to someone else); a lost connection is reopened with back-off, and every reopening is
-//   reported, since notifications sent meanwhile are lost.
+//   reported, since notifications sent meanwhile are lost. A heartbeat (SELECT 1 every 2 s that
+//   must answer within 1 s) notices a silently dead path in seconds, where TCP keepalive takes
+//   minutes; a path that black-holes is treated as lost.
 // - drain(): a transaction takes a batch of rows (FOR UPDATE, SKIP LOCKED when several instances
 //   drain at once), deletes their keys from Redis, deletes the rows, commits; until none are left.
 //   A failed Redis delete rolls back, so the rows stay for whoever can reach Redis.
@@ -17,8 +22,10 @@ import type { SqlSessionProvider } from '../db/sql';
 import type { Logger } from '../logger';
 import { throttledLog } from '../logThrottle';
 import type { CacheBackend } from './backend';
+import { createCacheKeys, type CacheKeys } from './keys';
+import { capturedKey } from './keysCaptured';
 
-/** The NOTIFY channel; the payload is the namespace whose journal grew. */
+/** The NOTIFY channel; the payload is the namespace whose journal grew, or `*` (captured changes, for everyone). */
 export const JOURNAL_CHANNEL = 'cache_missed_invalidations';
 
 /** Where drained keys are deleted: Redis. */
@@ -52,6 +59,9 @@ export interface InvalidationJournal {
   close(): Promise<void>;
 }
 
+/** The payload of the triggers' notifications: captured rows concern every namespace. */
+export const CAPTURED_PAYLOAD = '*';
+
 export interface InvalidationJournalOptions {
   /** Pooled sessions for record and drain. */
   readonly sessions: SqlSessionProvider;
@@ -59,6 +69,8 @@ export interface InvalidationJournalOptions {
   readonly createListenClient: () => Client;
   /** The cache namespace (`<prefix>:`): instances with another CACHE_PREFIX ignore these rows. */
   readonly namespace: string;
+  /** How captured identities become keys. @default createCacheKeys(namespace without its ':') */
+  readonly keys?: CacheKeys;
   readonly logger: Logger;
   /**
    * Beyond this many rows for the namespace, the journal is replaced by one "clear the namespace"
@@ -73,6 +85,15 @@ export interface InvalidationJournalOptions {
   readonly reconnectMinMs?: number;
   /** @default 5000 */
   readonly reconnectMaxMs?: number;
+  /**
+   * Every this many ms the LISTEN connection runs SELECT 1; 0 turns the heartbeat off. An idle
+   * LISTEN connection sends nothing, so a path that silently drops packets would otherwise go
+   * unnoticed until TCP keepalive gives up (minutes), and every notification meanwhile is lost.
+   * @default 2000
+   */
+  readonly heartbeatMs?: number;
+  /** A heartbeat not answered within this many ms counts as a lost connection. @default 1000 */
+  readonly heartbeatTimeoutMs?: number;
 }
 
 /** The row that stands for "every key of the namespace": no real key ends the namespace with `*`. */
@@ -96,11 +117,25 @@ WITH backlog AS (
 )
 SELECT pg_notify('${JOURNAL_CHANNEL}', $2::text)`;
 
+// This namespace's missed keys, and the captured changes (cache_key NULL), which are everyone's.
 const selectBatchSql = (skipLocked: boolean) => `
-SELECT id, cache_key FROM cache_missed_invalidations
- WHERE starts_with(cache_key, $1::text)
+SELECT id, cache_key, kind, ident FROM cache_missed_invalidations
+ WHERE cache_key IS NULL OR starts_with(cache_key, $1::text)
  ORDER BY id LIMIT $2::int
    FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`;
+
+interface JournalRow {
+  readonly id: string;
+  readonly cache_key: string | null;
+  readonly kind: string;
+  readonly ident: string | null;
+}
+
+/** The key a row stands for; null for "clear the namespace". */
+const keyOfRow = (row: JournalRow, keys: CacheKeys, marker: string): string | null => {
+  if (row.cache_key !== null) return row.cache_key === marker ? null : row.cache_key;
+  return capturedKey(keys, row);
+};
 
 type BatchResult =
   | { readonly kind: 'empty' }
@@ -113,6 +148,9 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
   const batchSize = options.batchSize ?? 500;
   const reconnectMinMs = options.reconnectMinMs ?? 100;
   const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
+  const heartbeatMs = options.heartbeatMs ?? 2000;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 1000;
+  const keys = options.keys ?? createCacheKeys(namespace.replace(/:$/, ''));
   const marker = clearMarker(namespace);
   const listenerWarning = throttledLog();
 
@@ -129,19 +167,22 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     sessions(async (session): Promise<BatchResult> => {
       await session.exec('BEGIN');
       try {
-        const rows = await session.query<{ id: string; cache_key: string }>(selectBatchSql(skipLocked), [
-          namespace,
-          batchSize,
-        ]);
+        const rows = await session.query<JournalRow>(selectBatchSql(skipLocked), [namespace, batchSize]);
         if (rows.length === 0) {
           await session.exec('COMMIT');
           return { kind: 'empty' };
         }
-        const cleared = rows.some((row) => row.cache_key === marker);
-        const keys = [...new Set(rows.map((row) => row.cache_key))];
+        const rowKeys = rows.map((row) => keyOfRow(row, keys, marker));
+        const cleared = rowKeys.includes(null);
+        const batchKeys = [...new Set(rowKeys)].filter((key): key is string => key !== null);
+        if (cleared && rows.some((row) => row.cache_key === null && row.kind === 'clear'))
+          logger.warn(
+            { cache: 'redis' },
+            'invalidation journal: the database captured a TRUNCATE or a statement beyond capture_max_keys: clearing the cache namespace',
+          );
         try {
           if (cleared) await target.clear(namespace);
-          else await target.delete(keys);
+          else await target.delete(batchKeys);
         } catch (error) {
           // The rows stay for an instance that can reach Redis; a failed rollback must not hide
           // the Redis failure (the session is discarded either way).
@@ -152,7 +193,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
           rows.map((row) => row.id),
         ]);
         await session.exec('COMMIT');
-        return { kind: 'done', keys: cleared ? 0 : keys.length, cleared };
+        return { kind: 'done', keys: cleared ? 0 : batchKeys.length, cleared };
       } catch (error) {
         await session.exec('ROLLBACK').catch(() => {});
         throw error;
@@ -175,6 +216,40 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     retryTimer.unref();
   };
 
+  /**
+   * SELECT 1 on the LISTEN connection every heartbeatMs; no answer within heartbeatTimeoutMs (a
+   * black-holed path), or an error, ends it and reconnects. The socket is destroyed rather than
+   * ended: a polite end would wait on the same dead path.
+   */
+  const startHeartbeat = (client: Client, onLost: (error?: unknown) => void) => {
+    if (heartbeatMs <= 0) return;
+    const beat = setInterval(() => {
+      if (listener !== client) {
+        clearInterval(beat);
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`LISTEN connection heartbeat: no answer within ${heartbeatTimeoutMs} ms`)),
+          heartbeatTimeoutMs,
+        );
+      });
+      Promise.race([client.query('SELECT 1'), timedOut]).then(
+        () => clearTimeout(timer),
+        (error: unknown) => {
+          clearTimeout(timer);
+          clearInterval(beat);
+          (
+            client as unknown as { connection?: { stream?: { destroy(): void } } }
+          ).connection?.stream?.destroy();
+          onLost(error);
+        },
+      );
+    }, heartbeatMs);
+    beat.unref();
+  };
+
   const connectListener = async (): Promise<void> => {
     if (closed) return;
     const client = options.createListenClient();
@@ -189,7 +264,11 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     client.on('error', onLost);
     client.on('end', () => onLost());
     client.on('notification', (message: Notification) => {
-      if (message.channel === JOURNAL_CHANNEL && message.payload === namespace) onChange?.('recorded');
+      if (
+        message.channel === JOURNAL_CHANNEL &&
+        (message.payload === namespace || message.payload === CAPTURED_PAYLOAD)
+      )
+        onChange?.('recorded');
     });
     try {
       await client.connect();
@@ -205,6 +284,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     }
     listener = client;
     failures = 0;
+    startHeartbeat(client, onLost);
     if (firstAttemptMade) {
       logger.info('invalidation journal: LISTEN connection back');
       onChange?.('reconnected');

@@ -3,6 +3,7 @@
 import { createApp, type App, type RunningApp } from '../../src/app';
 import type { Database } from '../../src/db/database';
 import { createLogger } from '../../src/logger';
+import { captureDrained } from './capture';
 import { openMigratedDatabase } from './database';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -16,6 +17,8 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export interface TestApp {
   readonly url: string;
   readonly db: Database;
+  /** The throwaway database's URL, for connections of the test's own (an external writer). */
+  readonly databaseUrl: string;
   /** The app's cache and its write client (every write through it invalidates the cache). */
   readonly running: RunningApp;
   /** Every SQL statement Prisma sent since start (or the last clear), from Prisma's query events. */
@@ -31,6 +34,8 @@ export interface TestApp {
     variables?: Record<string, unknown>,
     options?: { token?: string | null; authorization?: string },
   ): Promise<GraphQLResponse<T>>;
+  /** Resolves once every change the database captured so far is drained (see captureDrained). */
+  settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +62,7 @@ export async function startTestApp(
   return {
     url,
     db: opened.db,
+    databaseUrl: opened.testDb.url,
     running,
     queries,
     logs: () => logLines.map((line) => JSON.parse(line) as { level: number; msg: string }),
@@ -73,6 +79,7 @@ export async function startTestApp(
       });
       return { status: response.status, ...((await response.json()) as object) };
     },
+    settled: () => captureDrained(opened.db.sessions),
     async stop() {
       await app.stop();
       await opened.close();

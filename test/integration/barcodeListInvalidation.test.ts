@@ -10,6 +10,7 @@ import Redis from 'ioredis';
 import { createCacheKeys } from '../../src/cache/keys';
 import type { Prisma as DbClient } from '../../src/db/database';
 import { startTestApp, type TestApp } from '../helpers/app';
+import { uncaptured } from '../helpers/capture';
 import { clearPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis';
 
 const prefix = uniquePrefix('lists');
@@ -52,6 +53,8 @@ async function fixture(): Promise<Fixture> {
   const b = await db.product.create({
     data: { sku: unique('sku'), name: 'B', barcodes: { create: [barcode(codes.b1)] } },
   });
+  // Written with the plain client, so captured like any external write: settle before caching.
+  await app.settled();
   return { a: a.id, b: b.id, codes, fresh: unique('fresh') };
 }
 
@@ -369,7 +372,8 @@ it('control: a move written past the invalidation leaves both lists stale, which
   const f = await fixture();
   await expect(
     expectListsInvalidated(f, () =>
-      db.barcode.update({ where: { key: f.codes.a1 }, data: { productId: f.b } }),
+      // With the capture triggers disabled in its transaction: nothing sees this write.
+      uncaptured(db, (tx) => tx.barcode.update({ where: { key: f.codes.a1 }, data: { productId: f.b } })),
     ),
   ).rejects.toThrow();
   // What the API answers now: the cached, stale lists (a1 still under A, not under B).

@@ -45,7 +45,7 @@ const countKeys = async () => (await redis.keys(`${prefix}:*`)).length;
 it('db:migrate applies the migrations, then finds nothing to do', async () => {
   expect(await runCommand(migrate, {})).toEqual({
     code: 0,
-    out: 'applied 20261126000000_init\napplied 20261126180000_invalidation_journal\n✅ 2 migration(s) applied (0 already applied)',
+    out: 'applied 20261126000000_init\napplied 20261126180000_invalidation_journal\napplied 20261202143000_change_capture\n✅ 3 migration(s) applied (0 already applied)',
     err: '',
   });
   expect(await runCommand(migrate, {})).toMatchObject({

@@ -63,13 +63,17 @@ const row = (value: string) => {
 
 async function fixture(options: { codes?: string[]; name?: string } = {}) {
   const n = next();
-  return db.product.create({
+  const created = await db.product.create({
     data: {
       sku: `INV-SKU-${n}`,
       name: options.name ?? `Product ${n}`,
       barcodes: { create: (options.codes ?? []).map(row) },
     },
   });
+  // The plain client's write is captured like any external write: its (harmless) invalidation
+  // must be done before the test caches anything.
+  await app.settled();
+  return created;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -859,6 +863,7 @@ describe('transactions', () => {
       db.barcode.create({ data: { ...row(code('batch-control')), productId: control.id } }),
       db.barcode.deleteMany({ where: { productId: control.id } }),
     ]);
+    await app.settled();
     expect(await db.barcode.count({ where: { productId: control.id } })).toBe(0);
 
     await writes.$transaction([

@@ -5,6 +5,7 @@
 // in front of the memory backend; the end-to-end tests with real Redis are in partition.test.ts.
 // Last, the resilient cache over a real Redis: healthy, it sends the journal nothing at all.
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import type { CacheBackend } from '../../src/cache/backend';
 import {
   clearMarker,
@@ -25,6 +26,7 @@ import { createLogger } from '../../src/logger';
 import { admin, allowConnections, openMigratedDatabase, type TestDatabase } from '../helpers/database';
 import { waitFor } from '../helpers/loggedApp';
 import { startRedisProcess, type RedisProcess } from '../helpers/redis';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy';
 
 const silent = createLogger({ logLevel: 'silent' });
 
@@ -295,6 +297,65 @@ describe('the LISTEN connection', () => {
       await allowConnections(testDb.name, true);
     }
     await waitFor(async () => peer.changes.includes('reconnected'), 5000, 'the first connection');
+  });
+});
+
+describe('the LISTEN heartbeat: a path that silently drops everything', () => {
+  let proxy: TcpProxy;
+  beforeEach(async () => {
+    proxy = await startTcpProxy({ port: Number(new URL(testDb.url).port || 5432) });
+  });
+  afterEach(() => proxy.close());
+
+  /** LISTEN connections through the proxy, counted. */
+  const throughProxy = () => {
+    const url = new URL(testDb.url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const attempts: number[] = [];
+    return {
+      attempts,
+      createListenClient: () => {
+        attempts.push(performance.now());
+        const client = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 1000 });
+        return client;
+      },
+    };
+  };
+
+  it('notices within seconds (defaults: SELECT 1 every 2 s, 1 s to answer), reconnects and is told to drain', async () => {
+    const ns = newNamespace();
+    const path = throughProxy();
+    const peer = await listening(ns, { createListenClient: path.createListenClient, reconnectMinMs: 50 });
+    expect(path.attempts).toHaveLength(1);
+    const cut = performance.now();
+    proxy.setFault({ kind: 'blackhole' });
+    // A record while the path is dead: its notification is held, never delivered to this listener.
+    await journalFor(ns).record(keysIn(ns, 'while-cut'));
+    await waitFor(async () => path.attempts.length >= 2, 5000, 'a reconnection attempt');
+    const noticedMs = path.attempts[1]! - cut;
+    proxy.setFault({ kind: 'none' });
+    await waitFor(async () => peer.changes.includes('reconnected'), 5000, 'the reconnection');
+    console.log(`dead LISTEN path noticed ${Math.round(noticedMs)} ms after it went silent`);
+    expect(noticedMs).toBeLessThan(3500);
+    // 'reconnected' is what makes the resilient cache drain: the missed record is there for it.
+    const target = recordingTarget();
+    await journalFor(ns).drain(target, { skipLocked: false });
+    expect(target.deleted.flat()).toEqual(keysIn(ns, 'while-cut'));
+  });
+
+  it('control: without the heartbeat the dead path goes unnoticed (no reconnection, no notification)', async () => {
+    const ns = newNamespace();
+    const path = throughProxy();
+    const peer = await listening(ns, { createListenClient: path.createListenClient, heartbeatMs: 0 });
+    proxy.setFault({ kind: 'blackhole' });
+    try {
+      await journalFor(ns).record(keysIn(ns, 'while-cut'));
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      expect(path.attempts).toHaveLength(1);
+      expect(peer.changes).toEqual([]);
+    } finally {
+      proxy.setFault({ kind: 'none' });
+    }
   });
 });
 

@@ -459,6 +459,49 @@ describe.each(BACKENDS)('migrate() on %s', (_backend, fresh) => {
   });
 });
 
+describe.each(BACKENDS)('the change capture on %s', (_backend, fresh) => {
+  it('records what a statement changed, hands it back to a marked transaction, and clears on TRUNCATE', async () => {
+    const db = await fresh();
+    await migrate(db.sessions);
+    const journal = () =>
+      db.sql<{ kind: string; ident: string | null }>(
+        'SELECT kind, ident FROM cache_missed_invalidations WHERE cache_key IS NULL ORDER BY kind, ident',
+      );
+    await db.sql(`INSERT INTO products (sku, name, updated_at) VALUES ('S1', 'one', now())`);
+    await db.sql(
+      `INSERT INTO barcodes (code, key, symbology, product_id, updated_at) VALUES ('C1', 'C1', 'OTHER', 1, now())`,
+    );
+    await db.sql('DELETE FROM cache_missed_invalidations');
+    await db.sql(`UPDATE products SET name = 'two' WHERE id = 1`);
+    expect(await journal()).toEqual([
+      { kind: 'barcode', ident: 'C1' },
+      { kind: 'product', ident: '1' },
+    ]);
+    await db.sql('DELETE FROM cache_missed_invalidations');
+    const handedBack = await db.sessions(async (s) => {
+      await s.exec('BEGIN');
+      await s.query(`SELECT set_config('barcode_cache.api_transaction', 'on', true)`);
+      await s.query(`UPDATE barcodes SET key = 'C2' WHERE key = 'C1'`);
+      const [row] = await s.query<{ captured: string }>(
+        `SELECT current_setting('barcode_cache.captured', true) AS captured`,
+      );
+      await s.exec('COMMIT');
+      return JSON.parse(row!.captured) as string[][];
+    });
+    expect(handedBack.sort()).toEqual([
+      ['barcode', 'C1'],
+      ['barcode', 'C2'],
+      ['product-barcodes', '1'],
+    ]);
+    expect(await journal()).toEqual([]); // the API's own transaction queued nothing
+    await db.sql('TRUNCATE products CASCADE');
+    expect(await journal()).toEqual([
+      { kind: 'clear', ident: null },
+      { kind: 'clear', ident: null },
+    ]);
+  });
+});
+
 describe('migrate() on Postgres: the advisory lock', () => {
   it('lets concurrent runs on one fresh database all succeed, applying each migration exactly once', async () => {
     const db = await freshPostgres();

@@ -1,0 +1,56 @@
+// What the database's change capture records (the change_capture migration's triggers), mapped
+// to cache keys here, beside keys.ts, so the key format lives in the application only: the
+// triggers record identities (a barcode's canonical key, a product id), never key strings.
+import type { CacheKeys } from './keys';
+
+/** One captured change, as a trigger recorded it. */
+export interface CapturedChange {
+  readonly kind: string;
+  readonly ident: string | null;
+}
+
+export type CapturedKeys =
+  | { readonly kind: 'keys'; readonly keys: readonly string[] }
+  /** A TRUNCATE, a statement beyond the bound, or something this build does not know: clear the namespace. */
+  | { readonly kind: 'clear' };
+
+/** The cache key of one captured change; null means "clear the namespace". */
+export function capturedKey(keys: CacheKeys, change: CapturedChange): string | null {
+  if (change.ident === null) return null;
+  switch (change.kind) {
+    case 'barcode':
+      return keys.barcode(change.ident);
+    case 'product':
+      return keys.product(Number(change.ident));
+    case 'product-barcodes':
+      return keys.productBarcodes(Number(change.ident));
+    default:
+      // 'clear', or a kind a newer migration added: clearing is never wrong.
+      return null;
+  }
+}
+
+/** The keys of a set of captured changes (deduplicated), or clear when any of them says so. */
+export function capturedKeys(keys: CacheKeys, changes: Iterable<CapturedChange>): CapturedKeys {
+  const found = new Set<string>();
+  for (const change of changes) {
+    const key = capturedKey(keys, change);
+    if (key === null) return { kind: 'clear' };
+    found.add(key);
+  }
+  return { kind: 'keys', keys: [...found] };
+}
+
+/**
+ * What the triggers handed back to an API transaction (the setting barcode_cache.captured): empty
+ * when nothing changed, 'clear' beyond the bound, else a JSON array of [kind, ident].
+ */
+export function parseHandedBack(keys: CacheKeys, handed: string | null | undefined): CapturedKeys {
+  if (!handed) return { kind: 'keys', keys: [] };
+  if (handed === 'clear') return { kind: 'clear' };
+  const pairs = JSON.parse(handed) as [string, string][];
+  return capturedKeys(
+    keys,
+    pairs.map(([kind, ident]) => ({ kind, ident })),
+  );
+}
