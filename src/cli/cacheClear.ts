@@ -1,6 +1,7 @@
 // `npm run cache:clear`: removes this project's keys (CACHE_PREFIX) from Redis (SCAN + UNLINK in
-// batches, never FLUSHDB/FLUSHALL) and from the database cache table. Use it after writes that
-// bypass Prisma (raw SQL, other services), which the invalidation extension cannot see.
+// batches, never FLUSHDB/FLUSHALL) and from the database cache table. Use it after what the change
+// capture does not see: writes with its triggers disabled, DDL, a file-level restore
+// (docs/cache.md, "Writes from outside the API").
 import { createCache } from '../cache/createCache';
 import { createLogger } from '../logger';
 import type { CliDeps } from './deps';
