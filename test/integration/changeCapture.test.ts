@@ -316,6 +316,41 @@ describe('a bulk UPDATE of 300 products in one statement', () => {
   });
 });
 
+it("a writer whose role may write the tables but not the journal is captured (the journal's functions run as their owner)", async () => {
+  const role = `capture_legacy_${Math.random().toString(36).slice(2, 8)}`;
+  await external(`CREATE ROLE ${role} LOGIN`);
+  try {
+    await external(`GRANT SELECT, INSERT, UPDATE, DELETE ON barcodes, products TO ${role}`);
+    await external(`GRANT USAGE ON SEQUENCE barcodes_id_seq, products_id_seq TO ${role}`);
+    const f = await fixture();
+    await warm(f);
+    const url = new URL(app.databaseUrl);
+    url.username = role;
+    const legacy = new Client({ connectionString: url.toString() });
+    await legacy.connect();
+    try {
+      await expect(legacy.query('SELECT count(*) FROM cache_missed_invalidations')).rejects.toThrow(
+        /permission denied/,
+      );
+      await legacy.query(`UPDATE products SET name = 'After SQL', updated_at = now() WHERE id = $1`, [f.a]);
+      await legacy.query(`INSERT INTO barcodes ${barcodeColumns} VALUES ($1, $1, 'CODE_128', $2, now())`, [
+        f.codes.fresh,
+        f.a,
+      ]);
+    } finally {
+      await legacy.end();
+    }
+    await expectFresh(
+      async () =>
+        (await lookup(f.codes.a1))?.product.name === 'After SQL' && (await lookup(f.codes.fresh)) !== null,
+    );
+  } finally {
+    await external(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
+    await external(`DROP OWNED BY ${role}`);
+    await external(`DROP ROLE ${role}`);
+  }
+});
+
 it('a rolled-back external transaction records nothing and invalidates nothing', async () => {
   const f = await fixture();
   await warm(f);

@@ -35,8 +35,14 @@ CREATE FUNCTION cache_capture_max_keys() RETURNS integer LANGUAGE sql STABLE AS 
   SELECT coalesce(nullif(current_setting('barcode_cache.capture_max_keys', true), '')::integer, 10000)
 $$;
 
+-- The two functions that write the journal run as their owner (SECURITY DEFINER, with the
+-- migration's search_path): a writer whose role may write barcodes and products but knows
+-- nothing of the cache's tables (a legacy app's own user) is captured all the same, and can
+-- neither fail for want of a grant nor write the journal itself.
+
 -- One "clear" row for every instance, a line in the server log, and the wake-up.
-CREATE FUNCTION cache_capture_clear(source text, changed bigint) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION cache_capture_clear(source text, changed bigint) RETURNS void LANGUAGE plpgsql
+SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
   RAISE LOG 'barcode-cache change capture: % changed % identities (capture_max_keys %): the cache namespace will be cleared',
     source, changed, cache_capture_max_keys();
@@ -45,7 +51,8 @@ BEGIN
 END $$;
 
 -- Records one statement's identities (deduplicated by the caller) where they belong (see above).
-CREATE FUNCTION cache_capture(source text, kinds text[], idents text[]) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION cache_capture(source text, kinds text[], idents text[]) RETURNS void LANGUAGE plpgsql
+SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   max_keys integer := cache_capture_max_keys();
   changed integer := coalesce(cardinality(kinds), 0);
