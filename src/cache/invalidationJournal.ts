@@ -3,15 +3,17 @@
 // deletes them, within milliseconds, not only the instance that missed them once it recovers.
 // It also carries what the database captured from every writer other than the API (psql, COPY,
 // another service: the change_capture migration's triggers), as identities that drain() maps to
-// keys (./keysCaptured.ts); those rows belong to no namespace, so any instance drains them.
+// keys (./keysCaptured.ts); those rows belong to no namespace, so any instance drains them. The
+// triggers do not NOTIFY (a notifying transaction holds a database-wide lock through its commit,
+// which serializes busy writers): the LISTEN connection polls for captured rows instead.
 //
 // - record(): one statement appends the keys and NOTIFYs every instance (the notification is
 //   sent when it commits, so nobody drains before the rows are there).
 // - listen(): a dedicated connection LISTENs (Prisma cannot, and a pooled connection would be
 //   handed to someone else); a lost connection is reopened with back-off, and every reopening is
-//   reported, since notifications sent meanwhile are lost. A heartbeat (SELECT 1 every 2 s that
-//   must answer within 1 s) notices a silently dead path in seconds, where TCP keepalive takes
-//   minutes; a path that black-holes is treated as lost.
+//   reported, since notifications sent meanwhile are lost. The same connection asks every 10 ms
+//   whether captured rows are waiting; that poll is also its heartbeat: one not answered within
+//   1 s means a silently dead path (TCP keepalive would take minutes), treated as lost.
 // - drain(): a transaction takes a batch of rows (FOR UPDATE, SKIP LOCKED when several instances
 //   drain at once), deletes their keys from Redis, deletes the rows, commits; until none are left.
 //   A failed Redis delete rolls back, so the rows stay for whoever can reach Redis.
@@ -86,13 +88,14 @@ export interface InvalidationJournalOptions {
   /** @default 5000 */
   readonly reconnectMaxMs?: number;
   /**
-   * Every this many ms the LISTEN connection runs SELECT 1; 0 turns the heartbeat off. An idle
-   * LISTEN connection sends nothing, so a path that silently drops packets would otherwise go
-   * unnoticed until TCP keepalive gives up (minutes), and every notification meanwhile is lost.
-   * @default 2000
+   * Every this many ms the LISTEN connection asks whether captured rows are waiting (one
+   * EXISTS over the journal), which bounds the capture's lag. It is the connection's heartbeat
+   * too: an idle LISTEN connection sends nothing, so a path that silently drops packets would
+   * otherwise go unnoticed until TCP keepalive gives up (minutes). 0 turns both off (tests).
+   * @default 10
    */
-  readonly heartbeatMs?: number;
-  /** A heartbeat not answered within this many ms counts as a lost connection. @default 1000 */
+  readonly pollMs?: number;
+  /** A poll not answered within this many ms counts as a lost connection. @default 1000 */
   readonly heartbeatTimeoutMs?: number;
 }
 
@@ -137,6 +140,10 @@ const keyOfRow = (row: JournalRow, keys: CacheKeys, marker: string): string | nu
   return capturedKey(keys, row);
 };
 
+/** Whether captured changes wait in the journal (the poll; rows a drain holds count too). */
+const PENDING_CAPTURED_SQL =
+  'SELECT EXISTS (SELECT 1 FROM cache_missed_invalidations WHERE cache_key IS NULL) AS pending';
+
 type BatchResult =
   | { readonly kind: 'empty' }
   | { readonly kind: 'done'; readonly keys: number; readonly cleared: boolean }
@@ -148,7 +155,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
   const batchSize = options.batchSize ?? 500;
   const reconnectMinMs = options.reconnectMinMs ?? 100;
   const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
-  const heartbeatMs = options.heartbeatMs ?? 2000;
+  const pollMs = options.pollMs ?? 10;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 1000;
   const keys = options.keys ?? createCacheKeys(namespace.replace(/:$/, ''));
   const marker = clearMarker(namespace);
@@ -217,37 +224,46 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
   };
 
   /**
-   * SELECT 1 on the LISTEN connection every heartbeatMs; no answer within heartbeatTimeoutMs (a
-   * black-holed path), or an error, ends it and reconnects. The socket is destroyed rather than
-   * ended: a polite end would wait on the same dead path.
+   * Polls on the LISTEN connection every pollMs (one poll in flight at a time): captured rows
+   * waiting → 'recorded'. No answer within heartbeatTimeoutMs (a black-holed path), or an error,
+   * ends the connection and reconnects. The socket is destroyed rather than ended: a polite end
+   * would wait on the same dead path.
    */
-  const startHeartbeat = (client: Client, onLost: (error?: unknown) => void) => {
-    if (heartbeatMs <= 0) return;
-    const beat = setInterval(() => {
+  const startPolling = (client: Client, onLost: (error?: unknown) => void) => {
+    if (pollMs <= 0) return;
+    let inFlight = false;
+    const poll = setInterval(() => {
       if (listener !== client) {
-        clearInterval(beat);
+        clearInterval(poll);
         return;
       }
+      if (inFlight) return;
+      inFlight = true;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`LISTEN connection heartbeat: no answer within ${heartbeatTimeoutMs} ms`)),
+          () => reject(new Error(`LISTEN connection: no answer within ${heartbeatTimeoutMs} ms`)),
           heartbeatTimeoutMs,
         );
+        timer.unref();
       });
-      Promise.race([client.query('SELECT 1'), timedOut]).then(
-        () => clearTimeout(timer),
+      Promise.race([client.query<{ pending: boolean }>(PENDING_CAPTURED_SQL), timedOut]).then(
+        (result) => {
+          clearTimeout(timer);
+          inFlight = false;
+          if (result.rows[0]?.pending && listener === client) onChange?.('recorded');
+        },
         (error: unknown) => {
           clearTimeout(timer);
-          clearInterval(beat);
+          clearInterval(poll);
           (
             client as unknown as { connection?: { stream?: { destroy(): void } } }
           ).connection?.stream?.destroy();
           onLost(error);
         },
       );
-    }, heartbeatMs);
-    beat.unref();
+    }, pollMs);
+    poll.unref();
   };
 
   const connectListener = async (): Promise<void> => {
@@ -284,7 +300,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     }
     listener = client;
     failures = 0;
-    startHeartbeat(client, onLost);
+    startPolling(client, onLost);
     if (firstAttemptMade) {
       logger.info('invalidation journal: LISTEN connection back');
       onChange?.('reconnected');

@@ -11,6 +11,9 @@ import { pgliteSessions, pgSessions, type SqlSessionProvider } from './sql';
 
 export type Prisma = PrismaClient;
 
+/** The application_name of the invalidation journal's LISTEN connection. */
+export const LISTEN_APPLICATION_NAME = 'barcode-cache journal';
+
 export interface Database {
   readonly prisma: Prisma;
   readonly sessions: SqlSessionProvider;
@@ -68,7 +71,9 @@ export async function openDatabase(
         new Client({
           connectionString: config.url,
           connectionTimeoutMillis: config.timeoutMs,
-          // An idle LISTEN connection sends nothing: TCP keepalive is what notices a dead peer.
+          // How operators (and tests) tell it apart in pg_stat_activity.
+          application_name: LISTEN_APPLICATION_NAME,
+          // Backs up the journal's poll, which notices a dead path in about a second.
           keepAlive: true,
           keepAliveInitialDelayMillis: 10_000,
         }),
