@@ -5,7 +5,7 @@ import type { Database, Prisma } from '../db/database';
 import type { Logger } from '../logger';
 import type { CacheBackend } from './backend';
 import { createDatabaseBackend } from './databaseBackend';
-import { createInvalidationJournal } from './invalidationJournal';
+import { createInvalidationJournal, type InvalidationJournal } from './invalidationJournal';
 import { createCacheKeys, type CacheKeys } from './keys';
 import { createMemoryBackend } from './memoryBackend';
 import { createRedisBackend } from './redisBackend';
@@ -80,13 +80,17 @@ export function createCache(
   const cacheLogger = remote ? logger.child({ redis: describeRedis(config) }) : logger;
   const journal =
     remote && journalDb?.createListenClient
-      ? createInvalidationJournal({
-          sessions: journalDb.sessions,
-          createListenClient: journalDb.createListenClient,
-          namespace: keys.namespace,
-          keys,
-          logger: cacheLogger,
-        })
+      ? drainingIntoFallback(
+          fallback,
+          cacheLogger,
+          createInvalidationJournal({
+            sessions: journalDb.sessions,
+            createListenClient: journalDb.createListenClient,
+            namespace: keys.namespace,
+            keys,
+            logger: cacheLogger,
+          }),
+        )
       : null;
   const cache: ResilientCache = new ResilientCache({
     remote,
@@ -105,6 +109,46 @@ export function createCache(
     }),
   });
   return { cache, keys, stats, config };
+}
+
+/**
+ * The journal, with every key it drains deleted from the fallback too, after Redis. The database
+ * cache table is one for every instance: an instance serving from it while cut off from Redis
+ * then serves what another instance drained (a write from outside the API, which no instance's
+ * own invalidation covered), and no entry a drain removed from Redis survives in the fallback
+ * for the next outage. A failing fallback is logged; it does not fail the drain.
+ */
+function drainingIntoFallback(
+  fallback: CacheBackend | null,
+  logger: Logger,
+  journal: InvalidationJournal,
+): InvalidationJournal {
+  if (!fallback) return journal;
+  const alsoFallback = async <T>(work: () => Promise<T>) =>
+    work().catch((error: unknown) => {
+      logger.warn(
+        { err: error, cache: fallback.name },
+        'invalidation journal: the fallback could not be invalidated',
+      );
+    });
+  return {
+    ...journal,
+    drain: (target, options) =>
+      journal.drain(
+        {
+          async delete(keys) {
+            await target.delete(keys);
+            await alsoFallback(() => fallback.delete(keys));
+          },
+          async clear(namespace) {
+            const cleared = await target.clear(namespace);
+            await alsoFallback(() => fallback.clear(namespace));
+            return cleared;
+          },
+        },
+        options,
+      ),
+  };
 }
 
 /** Where Redis is, for logs and cache:check, without credentials; null when not configured. */

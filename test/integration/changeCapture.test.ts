@@ -16,10 +16,16 @@ import { rowCodec } from '../../src/cache/cachedRows';
 import { createCacheKeys } from '../../src/cache/keys';
 import type { Product } from '../../src/generated/prisma/client';
 import { alignOne } from '../../src/graphql/loaders';
+import { createApp, type App, type RunningApp } from '../../src/app';
+import { loadConfig } from '../../src/config/config';
+import { openDatabase, type Database } from '../../src/db/database';
+import { createLogger } from '../../src/logger';
 import { startTestApp, type TestApp } from '../helpers/app';
-import { capturedPending, DISABLE_CAPTURE_SQL, ENABLE_CAPTURE_SQL } from '../helpers/capture';
+import { captureDrained, capturedPending, DISABLE_CAPTURE_SQL, ENABLE_CAPTURE_SQL } from '../helpers/capture';
+import { createMigratedDatabase, type TestDatabase } from '../helpers/database';
 import { waitFor } from '../helpers/loggedApp';
 import { clearPrefix, SHARED_REDIS_URL, startRedisProcess, uniquePrefix } from '../helpers/redis';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy';
 
 const prefix = uniquePrefix('capture');
 const keys = createCacheKeys(prefix);
@@ -567,5 +573,121 @@ describe('an external write while Redis is down', () => {
       await outageWriter.query('COMMIT');
     });
     expect(await nameOf(code)).toBe('before outage');
+  });
+});
+
+describe('an instance cut off from Redis, serving the database fallback, while another drains', () => {
+  let redisProcess: Awaited<ReturnType<typeof startRedisProcess>>;
+  let proxy: TcpProxy;
+  let testDb: TestDatabase;
+  const apps: { app: App; db: Database; running: RunningApp }[] = [];
+  const partitionPrefix = uniquePrefix('capture-partition');
+
+  beforeAll(async () => {
+    redisProcess = await startRedisProcess();
+    proxy = await startTcpProxy({ port: redisProcess.port });
+    testDb = await createMigratedDatabase('capture_partition');
+    for (const redisUrl of [proxy.url, redisProcess.url]) {
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATABASE_URL: testDb.url,
+        REDIS_URL: redisUrl,
+        CACHE_PREFIX: partitionPrefix,
+        CACHE_TIMEOUT_MS: '200',
+        CACHE_PROBE_INTERVAL_MS: '100',
+      });
+      const db = await openDatabase(config.database);
+      const app = createApp(config, { db, logger: createLogger({ logLevel: 'silent' }) });
+      apps.push({ app, db, running: await app.start() });
+    }
+  });
+  afterAll(async () => {
+    for (const { app, db } of apps) {
+      await app.stop();
+      await db.close();
+    }
+    await proxy?.close();
+    await redisProcess?.stop();
+    await testDb?.drop();
+  });
+
+  const nameThrough = async (running: RunningApp, code: string) => {
+    const response = await fetch(running.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: `{ barcode(code: "${code}") { product { name } } cacheStats { backend } }`,
+      }),
+    });
+    const body = (await response.json()) as {
+      data: { barcode: { product: { name: string } } | null; cacheStats: { backend: string } };
+    };
+    return { name: body.data.barcode?.product.name, backend: body.data.cacheStats.backend };
+  };
+
+  /** An external write on a connection of its own, with the capture triggers on or off. */
+  async function writeOnce(sql: string, params: unknown[], { captured }: { captured: boolean }) {
+    const client = new Client({ connectionString: testDb.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      if (!captured) for (const statement of DISABLE_CAPTURE_SQL) await client.query(statement);
+      await client.query(sql, params);
+      if (!captured) for (const statement of ENABLE_CAPTURE_SQL) await client.query(statement);
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function cutOffAndCache(label: string) {
+    const [cut, healthy] = apps as [(typeof apps)[0], (typeof apps)[0]];
+    const code = unique(label);
+    const product = await healthy.db.prisma.product.create({
+      data: {
+        sku: unique('sku'),
+        name: 'before',
+        barcodes: { create: [{ code, key: code, symbology: 'CODE_128' }] },
+      },
+    });
+    await captureDrained(healthy.db.sessions);
+    proxy.setFault({ kind: 'blackhole' });
+    // The cut-off instance notices on its first read and serves (and fills) the database fallback.
+    await waitFor(
+      async () => (await nameThrough(cut.running, code)).backend === 'DATABASE',
+      5000,
+      'the fallback',
+    );
+    expect(await nameThrough(cut.running, code)).toEqual({ name: 'before', backend: 'DATABASE' });
+    return { cut, healthy, code, product };
+  }
+
+  it('serves the external write: the healthy instance deleted it from Redis and from the shared fallback table', async () => {
+    const { cut, healthy, code, product } = await cutOffAndCache('partition');
+    try {
+      await writeOnce(`UPDATE products SET name = 'after' WHERE id = $1`, [product.id], { captured: true });
+      await waitFor(
+        async () => (await nameThrough(cut.running, code)).name === 'after',
+        3000,
+        'the fallback to serve the write',
+      );
+      expect((await nameThrough(healthy.running, code)).name).toBe('after');
+    } finally {
+      proxy.setFault({ kind: 'none' });
+    }
+  });
+
+  it('control: uncaptured, the fallback keeps serving the old row', async () => {
+    const { cut, code, product } = await cutOffAndCache('partition-control');
+    try {
+      await writeOnce(`UPDATE products SET name = 'after' WHERE id = $1`, [product.id], { captured: false });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await nameThrough(cut.running, code)).toEqual({ name: 'before', backend: 'DATABASE' });
+    } finally {
+      proxy.setFault({ kind: 'none' });
+    }
   });
 });
