@@ -50,7 +50,7 @@ it('db:migrate applies the migrations, then finds nothing to do', async () => {
   });
   expect(await runCommand(migrate, {})).toMatchObject({
     code: 0,
-    out: '✅ Database is up to date (2 migration(s) applied earlier)',
+    out: '✅ Database is up to date (3 migration(s) applied earlier)',
   });
 });
 
