@@ -12,6 +12,7 @@ import { CacheStats } from './cache/stats';
 import { openDatabase, type Database } from './db/database';
 import { seedDemoData } from './db/demoData';
 import { migrate, pendingMigrations } from './db/migrate';
+import { explorerRoutes, explorerSettings } from './explorer';
 import { createApolloServer, type ApolloExtras } from './graphql/apollo';
 import type { Context, Services } from './graphql/context';
 import { createLoaders } from './graphql/loaders';
@@ -106,6 +107,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         products: new ProductService(writes),
       };
       const canWrite = createWriteCheck(config.apiTokens);
+      const explorer = explorerSettings(config);
       httpServer = createServer();
       // Before the app's listener, so that it sees every request first.
       const activeDrain = trackHttpServer(httpServer);
@@ -129,6 +131,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         cacheStatus: () => activeCache.cache.status(),
         draining: () => activeDrain.draining,
         metrics: activeCache.stats.registry,
+        mounted: explorer ? [explorerRoutes(explorer)] : [],
       });
       httpServer.on('request', app);
       await new Promise<void>((resolve, reject) => {
@@ -147,7 +150,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
               : 'embedded PGlite',
         },
         config.introspection
-          ? `🚀 Server ready: open ${url} for Apollo Sandbox`
+          ? `🚀 Server ready: open ${url} to explore the API`
           : `🚀 Server ready at ${url}`,
       );
       return { url, port, db, cache: activeCache, writes };

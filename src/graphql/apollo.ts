@@ -1,12 +1,12 @@
-// The Apollo Server: schema, error formatting, query limits, Sandbox or no landing page, and the
-// write guard.
+// The Apollo Server: schema, error formatting, query limits, the explorer's landing page (Sandbox
+// with the local explorer as its offline fallback) or none, and the write guard.
 import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Config } from '../config/config';
+import { explorerLandingPage, explorerSettings } from '../explorer';
 import type { Logger } from '../logger';
 import type { Context } from './context';
 import { unauthenticated } from './errors';
@@ -61,6 +61,7 @@ export function createApolloServer(
   extras?: ApolloExtras,
 ): ApolloServer<Context> {
   const limits = queryLimitOptions<Context>(config.queryLimits, { introspection: config.introspection });
+  const explorer = explorerSettings(config);
   return new ApolloServer<Context>({
     typeDefs: [...loadTypeDefs(), ...(extras?.typeDefs ?? [])],
     ...(extras && { cache: extras.cache }),
@@ -79,9 +80,7 @@ export function createApolloServer(
       writeGuard,
       noStore,
       ...(extras ? extras.plugins : [ApolloServerPluginCacheControlDisabled()]),
-      config.introspection
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
-        : ApolloServerPluginLandingPageDisabled(),
+      explorer ? explorerLandingPage<Context>(explorer) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
 }

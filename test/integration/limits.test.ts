@@ -2,6 +2,7 @@
 // error naming the limit, before any resolver runs (no query reaches the database), and the
 // server keeps serving. Sandbox's introspection and the README's example queries stay within them.
 import { gzipSync } from 'node:zlib';
+import { SCAN } from '../../src/explorer/examples';
 import { codesOf, startTestApp, TEST_TOKEN, type GraphQLResponse, type TestApp } from '../helpers/app';
 import {
   aliasedQuery,
@@ -131,13 +132,8 @@ describe('what stays within the limits', () => {
   });
 
   it("passes the README's Sandbox example and a full 100-product page", async () => {
-    const scan = `query Scan {
-      one: barcode(code: "4000000000013") { code gtin symbology product { sku name priceCents } }
-      receiving: barcodes(codes: ["4000000000020", "04000000000020", "not-known", "4000000000021"]) { code product { name } }
-      products(first: 3, filter: { search: "coffee" }) { totalCount edges { cursor node { sku name barcodes { code } } } pageInfo { hasNextPage endCursor } }
-    }`;
     const page = productPageQuery();
-    for (const query of [scan, page]) {
+    for (const query of [SCAN.query, page]) {
       const response = await app.gql(query);
       expect(response.status).toBe(200);
       expect(codesOf(response).filter((code) => code !== 'BAD_USER_INPUT')).toEqual([]); // one bad check digit

@@ -27,6 +27,7 @@ beforeEach(() => {
   write('src/modules/a.graphql', 'type A { id: ID }');
   write('prisma/migrations/1_init/migration.sql', 'CREATE TABLE a ();');
   write('scripts/copy-assets.mjs', '');
+  write('web/explorer/main.tsx', 'export {};');
   write('README.md', '# x');
   write('docs/a.md', '# a');
   write('test/a.test.ts', '');
@@ -34,7 +35,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-it('hashes the sources, prisma/, scripts/ and root config files, not docs, tests or generated code', () => {
+it('hashes the sources, prisma/, scripts/, web/ and root config files, not docs, tests or generated code', () => {
   expect(ensureBuilt.inputFiles(root)).toEqual([
     'package.json',
     path.join('prisma', 'migrations', '1_init', 'migration.sql'),
@@ -42,6 +43,7 @@ it('hashes the sources, prisma/, scripts/ and root config files, not docs, tests
     path.join('src', 'main.ts'),
     path.join('src', 'modules', 'a.graphql'),
     'tsconfig.json',
+    path.join('web', 'explorer', 'main.tsx'),
   ]);
   const before = ensureBuilt.inputsHash(root);
   write('docs/a.md', '# changed');
@@ -49,7 +51,10 @@ it('hashes the sources, prisma/, scripts/ and root config files, not docs, tests
   write('src/generated/graphql.ts', 'changed');
   expect(ensureBuilt.inputsHash(root)).toBe(before);
   write('prisma/migrations/1_init/migration.sql', 'CREATE TABLE b ();');
-  expect(ensureBuilt.inputsHash(root)).not.toBe(before);
+  const afterMigration = ensureBuilt.inputsHash(root);
+  expect(afterMigration).not.toBe(before);
+  write('web/explorer/main.tsx', 'export const changed = 1;');
+  expect(ensureBuilt.inputsHash(root)).not.toBe(afterMigration);
 });
 
 it('is missing without dist/main.js, current after the stamp, stale once an input changes', () => {
