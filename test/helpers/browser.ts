@@ -23,8 +23,9 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  // No internet: names do not resolve (net::ERR_NAME_NOT_RESOLVED), as offline.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+  // No internet: names do not resolve (net::ERR_NAME_NOT_RESOLVED), as offline; but localhost
+  // does, as on any machine (the URL the server's start-up line gives is http://localhost:...).
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ];
 
 export async function launchOfflineChromium(): Promise<Browser> {
