@@ -1,26 +1,43 @@
 // `npm run bench:explorer [-- --runs N]`: the local explorer's size and its time to interactive on
 // this machine. Sizes: every file of the bundle (what `npm run build` ships), and what a page
 // actually fetches until interactive, raw and gzip (the server sends the .gz the build wrote).
-// Time: from page.goto to an interactive explorer (the operation editor shows the Scan query and
-// the schema's introspection answer has arrived), in a fresh browser context each run (no cache),
-// offline Chromium, for /graphiql and for /graphql (Sandbox's CDN tried and failed first).
+// Time, per load, in a fresh browser context (no cache, no localStorage), offline Chromium
+// (test/helpers/browser.ts), against the real server on the embedded database, for /graphql
+// (Sandbox's CDN tried and failed first) and /graphiql:
+// - interactive: from page.goto until the operation editor shows the pre-filled Scan query and the
+//   run button is there and enabled (waitUntilInteractive), i.e. a click would run the query;
+// - schema: from page.goto until the introspection answer arrived (docs and completion work).
+// One warm-up load per URL first (the server's first read of each file), reported apart.
 // Run it under the team's lock: flock /tmp/barcode-bench.lock npm run bench:explorer
 import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Browser } from 'playwright-core';
 import { BUNDLE_DIR, loadBundle } from '../src/explorer/routes';
-import { launchOfflineChromium, newPage, openExplorer } from '../test/helpers/browser';
+import {
+  isIntrospection,
+  launchOfflineChromium,
+  newPage,
+  waitUntilInteractive,
+} from '../test/helpers/browser';
 import { startServerProcess } from '../test/helpers/serverProcess';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const runs = Number(values.runs);
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 const sizeOf = (name: string, gzip: boolean) =>
   statSync(path.join(BUNDLE_DIR, gzip ? `${name}.gz` : name)).size;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const summary = (xs: number[]) =>
+  `median ${ms(median(xs))}, max ${ms(Math.max(...xs))} (min ${ms(Math.min(...xs))})`;
 
 function sizes(names: string[]) {
   const files = loadBundle();
@@ -33,6 +50,31 @@ function sizes(names: string[]) {
   return `${names.length} files, ${kib(raw)} raw, ${kib(gzip)} gzip`;
 }
 
+interface Load {
+  readonly interactive: number;
+  readonly schema: number;
+  readonly assets: string[];
+}
+
+async function load(browser: Browser, url: string): Promise<Load> {
+  const page = await newPage(browser);
+  try {
+    const assets: string[] = [];
+    page.on('request', (request) => {
+      const match = /\/graphiql\/assets\/(.+)$/.exec(request.url());
+      if (match) assets.push(match[1]!);
+    });
+    const started = performance.now();
+    const schema = page.waitForResponse(isIntrospection).then(() => performance.now() - started);
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await waitUntilInteractive(page);
+    const interactive = performance.now() - started;
+    return { interactive, schema: await schema, assets };
+  } finally {
+    await page.close();
+  }
+}
+
 async function main() {
   console.log(`bundle (${BUNDLE_DIR}): ${sizes([...loadBundle().keys()])}`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bc-bench-explorer-'));
@@ -40,28 +82,17 @@ async function main() {
   const browser = await launchOfflineChromium();
   try {
     const graphiql = server.url.replace(/\/graphql$/, '/graphiql');
-    for (const url of [graphiql, server.url]) {
-      const times: number[] = [];
-      let fetched: string[] = [];
-      for (let run = 0; run < runs + 1; run++) {
-        const page = await newPage(browser);
-        const assets: string[] = [];
-        page.on('request', (request) => {
-          const match = /\/graphiql\/assets\/(.+)$/.exec(request.url());
-          if (match) assets.push(match[1]!);
-        });
-        const started = performance.now();
-        await openExplorer(page, url);
-        const elapsed = performance.now() - started;
-        if (run > 0) times.push(elapsed); // the first run warms the server's file cache, not counted
-        fetched = assets;
-        await page.close();
-      }
-      console.log(`${new URL(url).pathname}: fetched until interactive: ${sizes(fetched)}`);
+    for (const url of [server.url, graphiql]) {
+      const name = new URL(url).pathname;
+      const warmUp = await load(browser, url);
+      const loads: Load[] = [];
+      for (let run = 0; run < runs; run++) loads.push(await load(browser, url));
+      console.log(`${name}: fetched until interactive: ${sizes(loads.at(-1)!.assets)}`);
       console.log(
-        `${new URL(url).pathname}: time to interactive over ${runs} runs: median ${median(times).toFixed(0)} ms ` +
-          `(min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`,
+        `${name}: warm-up load: interactive ${ms(warmUp.interactive)}, schema ${ms(warmUp.schema)}`,
       );
+      console.log(`${name}: interactive over ${runs} loads: ${summary(loads.map((l) => l.interactive))}`);
+      console.log(`${name}: schema over ${runs} loads: ${summary(loads.map((l) => l.schema))}`);
     }
   } finally {
     await browser.close();

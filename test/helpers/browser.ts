@@ -5,7 +5,7 @@
 // test page gets a new context: no localStorage (GraphiQL keeps its tabs there) carries over.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 
 /** Any Chromium or Chrome; Debian's package by default (`apt-get install -y chromium`). */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -47,19 +47,31 @@ export async function newPage(browser: Browser): Promise<Page> {
   return page;
 }
 
+/** The introspection request GraphiQL sends on load: its answer is the schema (docs, completion). */
+export const isIntrospection = (response: Response): boolean =>
+  response.request().method() === 'POST' &&
+  (response.request().postData() ?? '').includes('IntrospectionQuery');
+
 /**
- * Opens an explorer page and waits until it is interactive: the operation editor shows the given
- * text and GraphiQL has the schema (its introspection answer arrived), so docs and completion work.
+ * Waits until the explorer can be used: the operation editor shows the given text and the run
+ * button ("Execute query", not "Stop" while a request runs) is there and enabled.
+ */
+export async function waitUntilInteractive(page: Page, editorText = 'query Scan'): Promise<void> {
+  await page.locator('section[aria-label="Operation Editor"]').getByText(editorText).first().waitFor();
+  // GraphiQL 5 never disables its button today; `disabled: false` keeps "interactive" honest if it
+  // starts to.
+  await page.getByRole('button', { name: /^Execute query/, disabled: false }).waitFor();
+}
+
+/**
+ * Opens an explorer page and waits until it is interactive (waitUntilInteractive) and GraphiQL has
+ * the schema (its introspection answer arrived), so docs and completion work.
  */
 export async function openExplorer(page: Page, url: string, editorText = 'query Scan'): Promise<void> {
-  const schema = page.waitForResponse(
-    (response) =>
-      response.request().method() === 'POST' &&
-      (response.request().postData() ?? '').includes('IntrospectionQuery'),
-  );
+  const schema = page.waitForResponse(isIntrospection);
   // Not until "load": a Sandbox script that hangs holds the load event back, not the explorer.
   await page.goto(url, { waitUntil: 'domcontentloaded' });
-  await page.locator('section[aria-label="Operation Editor"]').getByText(editorText).first().waitFor();
+  await waitUntilInteractive(page, editorText);
   const answer = await schema;
   if (answer.status() !== 200)
     throw new Error(`introspection answered ${answer.status()}: ${await answer.text()}`);
