@@ -77,12 +77,12 @@ it('takes dist/ as it is where there are no sources (a runtime image)', () => {
 it('says how to build where dist/ is missing, and why npm ci left the tools out under NODE_ENV=production', () => {
   expect(ensureBuilt.missingBuildMessage({})).toBe(
     '❌ dist/ is missing and cannot be built here: the build tools (devDependencies: typescript, prisma, ' +
-      '@graphql-codegen/cli) are not installed. Build first: npm ci && npm run build ' +
+      '@graphql-codegen/cli, esbuild) are not installed. Build first: npm ci && npm run build ' +
       '(then npm prune --omit=dev for a production install).',
   );
   expect(ensureBuilt.missingBuildMessage({ NODE_ENV: 'production' })).toBe(
     '❌ dist/ is missing and cannot be built here: the build tools (devDependencies: typescript, prisma, ' +
-      '@graphql-codegen/cli) are not installed, and with NODE_ENV=production npm ci leaves them out. ' +
+      '@graphql-codegen/cli, esbuild) are not installed, and with NODE_ENV=production npm ci leaves them out. ' +
       'Build first: npm ci --include=dev && npm run build (then npm prune --omit=dev for a production install).',
   );
 });
