@@ -62,44 +62,81 @@ const barcodeListCodec = {
 /**
  * Every loader goes through the cache when there is one (one cache read, one query for the
  * misses, one fill per batch): barcode by key, product by id, and a product's barcode list.
+ * Each is made on first use: a request builds only the loaders its fields ask for (a single
+ * lookup never needs the barcode lists, `{ __typename }` needs none).
  */
 export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
-  const loadBarcodes = async (keys: readonly string[]) =>
-    alignOne(keys, await prisma.barcode.findMany({ where: { key: { in: [...keys] } } }), (b) => b.key);
-  const loadProducts = async (ids: readonly number[]) =>
-    alignOne(ids, await prisma.product.findMany({ where: { id: { in: [...ids] } } }), (p) => p.id);
+  return new RequestLoaders(prisma, cache);
+}
 
-  const productById = new DataLoader<number, ProductRow | null>(
-    cache
-      ? cachedBatch({
-          entity: 'product',
-          ...cacheOptions(cache),
-          ...productCodec,
-          cacheKey: cache.keys.product,
-          load: loadProducts,
-        })
-      : loadProducts,
-    { name: 'productById', maxBatchSize: MAX_BATCH_SIZE },
-  );
+class RequestLoaders implements Loaders {
+  #barcodeByKey?: DataLoader<string, BarcodeRow | null>;
+  #barcodesByProductId?: DataLoader<number, BarcodeRow[]>;
+  #productById?: DataLoader<number, ProductRow | null>;
+  #productsReadWith?: WeakMap<BarcodeRow, ProductRow>;
 
-  const productsReadWith = new WeakMap<BarcodeRow, ProductRow>();
-  const barcodeByKey = new DataLoader<string, BarcodeRow | null>(
-    cache
-      ? async (keys) => {
-          const entries = await cachedBarcodeEntries!(keys);
-          return entries.map((entry) => {
-            if (!entry) return null;
-            productById.prime(entry.product.id, entry.product);
-            productsReadWith.set(entry.barcode, entry.product);
-            return entry.barcode;
-          });
-        }
-      : loadBarcodes,
-    { name: 'barcodeByKey', maxBatchSize: MAX_BATCH_SIZE },
-  );
-  const cachedBarcodeEntries =
-    cache &&
-    cachedBatch<string, BarcodeEntry>({
+  constructor(
+    private readonly prisma: DbClient,
+    private readonly cache: Cache | undefined,
+  ) {}
+
+  get barcodeByKey() {
+    return (this.#barcodeByKey ??= this.#createBarcodeByKey());
+  }
+
+  get barcodesByProductId() {
+    return (this.#barcodesByProductId ??= this.#createBarcodesByProductId());
+  }
+
+  get productById() {
+    return (this.#productById ??= this.#createProductById());
+  }
+
+  async barcodesOfProduct(product: ProductRow): Promise<BarcodeRow[]> {
+    const barcodes = await this.barcodesByProductId.load(product.id);
+    for (const barcode of barcodes) this.#readWith(barcode, product);
+    return barcodes;
+  }
+
+  productReadWith(barcode: BarcodeRow): ProductRow | undefined {
+    return this.#productsReadWith?.get(barcode);
+  }
+
+  #readWith(barcode: BarcodeRow, product: ProductRow): void {
+    (this.#productsReadWith ??= new WeakMap()).set(barcode, product);
+  }
+
+  async #loadBarcodes(keys: readonly string[]) {
+    const rows = await this.prisma.barcode.findMany({ where: { key: { in: [...keys] } } });
+    return alignOne(keys, rows, (b) => b.key);
+  }
+
+  #createProductById() {
+    const { prisma, cache } = this;
+    const loadProducts = async (ids: readonly number[]) =>
+      alignOne(ids, await prisma.product.findMany({ where: { id: { in: [...ids] } } }), (p) => p.id);
+    return new DataLoader<number, ProductRow | null>(
+      cache
+        ? cachedBatch({
+            entity: 'product',
+            ...cacheOptions(cache),
+            ...productCodec,
+            cacheKey: cache.keys.product,
+            load: loadProducts,
+          })
+        : loadProducts,
+      { name: 'productById', maxBatchSize: MAX_BATCH_SIZE },
+    );
+  }
+
+  #createBarcodeByKey() {
+    const { cache } = this;
+    if (!cache)
+      return new DataLoader((keys: readonly string[]) => this.#loadBarcodes(keys), {
+        name: 'barcodeByKey',
+        maxBatchSize: MAX_BATCH_SIZE,
+      });
+    const cachedBarcodeEntries = cachedBatch<string, BarcodeEntry>({
       entity: 'barcode',
       ...cacheOptions(cache),
       ...barcodeEntryCodec,
@@ -110,10 +147,10 @@ export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
       // in the same tick) may predate a write whose invalidation came between that read and the
       // leases, and the fill would put it back (the randomized test in race.test.ts finds that).
       load: async (keys) => {
-        const barcodes = await loadBarcodes(keys);
+        const barcodes = await this.#loadBarcodes(keys);
         const productIds = [...new Set(barcodes.filter((b) => b !== null).map((b) => b.productId))];
-        for (const id of productIds) productById.clear(id);
-        const products = await productById.loadMany(productIds);
+        for (const id of productIds) this.productById.clear(id);
+        const products = await this.productById.loadMany(productIds);
         const byId = new Map(
           products.filter((p): p is ProductRow => p !== null && !(p instanceof Error)).map((p) => [p.id, p]),
         );
@@ -123,41 +160,45 @@ export function createLoaders(prisma: DbClient, cache?: Cache): Loaders {
         });
       },
     });
-
-  const loadBarcodeLists = async (ids: readonly number[]) =>
-    alignMany(
-      ids,
-      await prisma.barcode.findMany({ where: { productId: { in: [...ids] } }, orderBy: { id: 'asc' } }),
-      (b) => b.productId,
+    return new DataLoader<string, BarcodeRow | null>(
+      async (keys) => {
+        const entries = await cachedBarcodeEntries(keys);
+        return entries.map((entry) => {
+          if (!entry) return null;
+          this.productById.prime(entry.product.id, entry.product);
+          this.#readWith(entry.barcode, entry.product);
+          return entry.barcode;
+        });
+      },
+      { name: 'barcodeByKey', maxBatchSize: MAX_BATCH_SIZE },
     );
-  const cachedBarcodeLists =
-    cache &&
-    cachedBatch<number, BarcodeRow[]>({
-      entity: 'product_barcodes',
-      ...cacheOptions(cache),
-      ...barcodeListCodec,
-      cacheKey: cache.keys.productBarcodes,
-      load: loadBarcodeLists,
-    });
-  const barcodesByProductId = new DataLoader<number, BarcodeRow[]>(
-    // A list is never "not found" (an unknown product has none), so the cache never holds a negative entry for it.
-    cachedBarcodeLists
-      ? async (ids) => (await cachedBarcodeLists(ids)).map((list) => list ?? [])
-      : loadBarcodeLists,
-    { name: 'barcodesByProductId', maxBatchSize: MAX_BATCH_SIZE },
-  );
+  }
 
-  return {
-    barcodeByKey,
-    barcodesByProductId,
-    productById,
-    barcodesOfProduct: async (product) => {
-      const barcodes = await barcodesByProductId.load(product.id);
-      for (const barcode of barcodes) productsReadWith.set(barcode, product);
-      return barcodes;
-    },
-    productReadWith: (barcode) => productsReadWith.get(barcode),
-  };
+  #createBarcodesByProductId() {
+    const { prisma, cache } = this;
+    const loadBarcodeLists = async (ids: readonly number[]) =>
+      alignMany(
+        ids,
+        await prisma.barcode.findMany({ where: { productId: { in: [...ids] } }, orderBy: { id: 'asc' } }),
+        (b) => b.productId,
+      );
+    const cachedBarcodeLists =
+      cache &&
+      cachedBatch<number, BarcodeRow[]>({
+        entity: 'product_barcodes',
+        ...cacheOptions(cache),
+        ...barcodeListCodec,
+        cacheKey: cache.keys.productBarcodes,
+        load: loadBarcodeLists,
+      });
+    return new DataLoader<number, BarcodeRow[]>(
+      // A list is never "not found" (an unknown product has none), so the cache never holds a negative entry for it.
+      cachedBarcodeLists
+        ? async (ids) => (await cachedBarcodeLists(ids)).map((list) => list ?? [])
+        : loadBarcodeLists,
+      { name: 'barcodesByProductId', maxBatchSize: MAX_BATCH_SIZE },
+    );
+  }
 }
 
 function cacheOptions(cache: Cache) {
