@@ -1,15 +1,15 @@
-// POST/GET /graphql as a plain Node handler: CORS, the JSON body (body-parser, as express.json
-// reads it: the size limit is measured after inflating, charsets other than UTF-* are refused),
+// POST/GET /graphql as a plain Node handler: CORS, the JSON body (src/http/jsonBody.ts, as
+// express.json reads it: the size limit is measured after inflating, charsets other than UTF-* are refused),
 // then Apollo's executeHTTPGraphQLRequest and its answer written to the socket.
 //
 // This is what @as-integrations/express5 does, without express around it: express's router,
 // request/response prototypes and res.send (which hashes every body for an ETag that a
 // `cache-control: no-store` answer never uses) cost more CPU than Apollo's own request pipeline.
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
-import bodyParser from 'body-parser';
 import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../graphql/context';
+import { jsonBodyReader } from './jsonBody';
 import type { HttpFailure } from './jsonResponses';
 
 /** A connect-style middleware: calls next() to pass on, next(error) to fail the request. */
@@ -29,7 +29,7 @@ export function graphqlHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   apollo.assertStarted('graphqlHandler()');
   const allowCors = cors() as Middleware;
-  const readJson = bodyParser.json({ limit: options.maxBodyBytes }) as Middleware;
+  const readJson = jsonBodyReader(options.maxBodyBytes);
   const failed = (res: ServerResponse) => (error: unknown) => options.fail(res, error as HttpFailure);
 
   const execute = async (req: IncomingMessage & { body?: unknown }, res: ServerResponse) => {

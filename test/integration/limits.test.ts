@@ -105,6 +105,32 @@ describe('request bodies', () => {
     expect(codesOf((await response.json()) as GraphQLResponse)).toEqual(['BAD_REQUEST']);
   });
 
+  it('reads a plain application/json body exactly as body-parser reads every other spelling', async () => {
+    // 'application/json' takes src/http/jsonBody.ts's own path; ';charset=utf-8' (no space) goes
+    // through body-parser. Both must answer every body alike.
+    const bodies: (string | Buffer)[] = [
+      JSON.stringify({ query: '{ __typename }' }),
+      `\u{feff}${JSON.stringify({ query: '{ __typename }' })}`,
+      '\u{feff}{}',
+      '',
+      ' \n\t{"query": "{ __typename }"} ',
+      '[]',
+      '"{ __typename }"',
+      'null',
+      '{"query": ',
+      '{"query": "{ __typename }"}x',
+      Buffer.from([0x7b, 0x22, 0x71, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+      JSON.stringify({ query: '{ cacheStats { hits } }', pad: 'x'.repeat(MAX_BODY_BYTES) }),
+    ];
+    for (const body of bodies) {
+      const answer = async (contentType: string) => {
+        const response = await post(body, { 'content-type': contentType });
+        return { status: response.status, body: await response.text() };
+      };
+      expect(await answer('application/json')).toEqual(await answer('application/json;charset=utf-8'));
+    }
+  });
+
   it('refuses batched operations (an array body) without running any of them', async () => {
     const batch = [
       { query: `mutation { createProduct(input: { sku: "BATCHED", name: "x" }) { id } }` },
