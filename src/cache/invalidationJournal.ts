@@ -121,10 +121,17 @@ WITH backlog AS (
 SELECT pg_notify('${JOURNAL_CHANNEL}', $2::text)`;
 
 // This namespace's missed keys, and the captured changes (cache_key NULL), which are everyone's.
+// Products first: a barcode's entry embeds its product, and a barcode refilled after its own key
+// was drained reads the product through the product cache, so a product key drained in a later
+// batch than its barcodes' left them embedding the old product until TTL (a 300-product bulk
+// UPDATE spans batches; changeCapture.test.ts's bulk case failed 2 of 3 runs under load).
+// Rows of one statement commit together, so a product's row is always in its barcodes' batch or
+// an earlier one. Left open: two instances draining at once (SKIP LOCKED) can take the barcode
+// rows while the other holds the product rows, a window of one batch's Redis round trip.
 const selectBatchSql = (skipLocked: boolean) => `
 SELECT id, cache_key, kind, ident FROM cache_missed_invalidations
  WHERE cache_key IS NULL OR starts_with(cache_key, $1::text)
- ORDER BY id LIMIT $2::int
+ ORDER BY kind IS DISTINCT FROM 'product', id LIMIT $2::int
    FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`;
 
 interface JournalRow {

@@ -205,9 +205,13 @@ const CASES: Record<string, WriteCase> = {
   },
 };
 
-/** Polls until the API answers the write (the lag is milliseconds; 3 s is the give-up point). */
+/**
+ * Polls until the API answers the write. The lag is milliseconds (bench/capture.ts lag measures it);
+ * 10 s is only the give-up point: on a loaded CI machine a drain's Redis delete can pass
+ * CACHE_TIMEOUT_MS, open the breaker, and wait for the probe's recovery (3 s failed a CI run).
+ */
 const expectFresh = (check: () => Promise<boolean>) =>
-  waitFor(check, 3000, 'the API to answer the external write');
+  waitFor(check, 10_000, 'the API to answer the external write');
 
 /** The capture's window, and then some: what is still stale after this stays stale. */
 async function expectStillStale(check: () => Promise<boolean>) {
