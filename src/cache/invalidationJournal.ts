@@ -18,7 +18,8 @@
 //   drain at once), deletes their keys from Redis, deletes the rows, commits; until none are left.
 //   A failed Redis delete rolls back, so the rows stay for whoever can reach Redis.
 //
-// A healthy instance sends nothing here: it only sits on its LISTEN connection.
+// A healthy instance writes nothing here; its LISTEN connection sends the 10 ms poll above (one
+// EXISTS), and nothing else.
 import type { Client, Notification } from 'pg';
 import type { SqlSessionProvider } from '../db/sql';
 import type { Logger } from '../logger';
