@@ -256,6 +256,31 @@ describe('Postgres', () => {
     }
   });
 
+  it('a user lacking some of SELECT, INSERT, UPDATE, DELETE on a cache table fails, naming each and its GRANT', async () => {
+    // Roles are cluster-wide: a name of this run's own, dropped in the finally.
+    const role = `pf_partial_${process.pid}`;
+    const db = await createMigratedDatabase('preflight_grants');
+    try {
+      await sql(db.name, `CREATE ROLE ${role} LOGIN`);
+      await sql(db.name, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+      await sql(db.name, `GRANT INSERT, UPDATE ON cache_entries TO ${role}`);
+      // The journal: only what the change-capture migration grants to PUBLIC (INSERT), no SELECT of its own.
+      await sql(db.name, `REVOKE ALL ON cache_missed_invalidations FROM ${role}`);
+      const url = urlWithPassword(db.name).replace('postgres:', `${role}:`);
+      const result = await preflight(productionEnv({ DATABASE_URL: url, REDIS_URL: redisServer.url }));
+      expect(result.item('Cache tables')).toBe(
+        `❌ Cache tables: this database user (${role}) may not DELETE on cache_entries (the database cache (fallback) table); ` +
+          'SELECT, UPDATE, DELETE on cache_missed_invalidations (the invalidation journal) ' +
+          `→ fix: GRANT DELETE ON cache_entries TO ${role}; GRANT SELECT, UPDATE, DELETE ON cache_missed_invalidations TO ${role}`,
+      );
+      expect(result.code).toBe(1);
+    } finally {
+      await sql(db.name, `DROP OWNED BY ${role}`).catch(() => {});
+      await db.drop();
+      await sql(migrated.name, `DROP ROLE IF EXISTS ${role}`);
+    }
+  });
+
   it('pools of too many instances for max_connections fail', async () => {
     const result = await preflight(env(migrated.name), ['--instances', '50']);
     expect(result.item('Connections')).toMatch(

@@ -84,33 +84,44 @@ async function checkMigrations(db: Database): Promise<Item> {
   }
 }
 
+/** What the cache does to its tables (the fallback upserts, reads and expires; the journal records and replays). */
+const CACHE_TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
+
 async function checkTables(db: Database): Promise<Item> {
   const name = 'Cache tables';
+  // One privilege at a time: has_table_privilege(t, 'SELECT, INSERT, …') is true when ANY of
+  // them is held, and the change-capture migration grants INSERT on the journal to PUBLIC.
   const rows = await db.sessions((s) =>
-    s.query<{ table: string; present: boolean; writable: boolean | null }>(
+    s.query<{ table: string; present: boolean; lacking: string[] | null; user: string }>(
       `SELECT t AS table, to_regclass(t) IS NOT NULL AS present,
               CASE WHEN to_regclass(t) IS NULL THEN NULL
-                   ELSE has_table_privilege(t, 'SELECT, INSERT, UPDATE, DELETE') END AS writable
+                   ELSE ARRAY(SELECT p FROM unnest($2::text[]) WITH ORDINALITY AS x(p, i)
+                              WHERE NOT has_table_privilege(t, p) ORDER BY i) END AS lacking,
+              quote_ident(current_user) AS user
        FROM unnest($1::text[]) AS t`,
-      [Object.keys(CACHE_TABLES)],
+      [Object.keys(CACHE_TABLES), CACHE_TABLE_PRIVILEGES],
     ),
   );
   const describe = (table: string) => `${table} (${CACHE_TABLES[table as keyof typeof CACHE_TABLES]})`;
   const missing = rows.filter((r) => !r.present).map((r) => describe(r.table));
-  const readOnly = rows.filter((r) => r.present && !r.writable).map((r) => describe(r.table));
+  const short = rows.filter((r) => r.present && r.lacking!.length > 0);
   if (missing.length)
     return fail(
       name,
       `missing: ${missing.join(', ')}`,
       'npm run db:migrate; if Migrations says all are applied, the table was dropped by hand: restore it from its migration in prisma/migrations',
     );
-  if (readOnly.length)
+  if (short.length)
     return fail(
       name,
-      `this database user may not SELECT, INSERT, UPDATE and DELETE on ${readOnly.join(', ')}`,
-      'GRANT SELECT, INSERT, UPDATE, DELETE ON those tables TO the user in DATABASE_URL',
+      `this database user (${short[0]!.user}) may not ` +
+        short.map((r) => `${r.lacking!.join(', ')} on ${describe(r.table)}`).join('; '),
+      short.map((r) => `GRANT ${r.lacking!.join(', ')} ON ${r.table} TO ${r.user}`).join('; '),
     );
-  return ok(name, `${rows.map((r) => r.table).join(' and ')} present and writable`);
+  return ok(
+    name,
+    `${rows.map((r) => r.table).join(' and ')} present, ${CACHE_TABLE_PRIVILEGES.join(', ')} granted on each`,
+  );
 }
 
 interface ConnectionLimits {
