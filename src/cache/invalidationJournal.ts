@@ -25,7 +25,7 @@ import type { SqlSessionProvider } from '../db/sql';
 import type { Logger } from '../logger';
 import { throttledLog } from '../logThrottle';
 import type { CacheBackend } from './backend';
-import { createCacheKeys, type CacheKeys } from './keys';
+import type { CacheKeys } from './keys';
 import { capturedKey } from './keysCaptured';
 
 /** The NOTIFY channel; the payload is the namespace whose journal grew, or `*` (captured changes, for everyone). */
@@ -72,8 +72,12 @@ export interface InvalidationJournalOptions {
   readonly createListenClient: () => Client;
   /** The cache namespace (`<prefix>:`): instances with another CACHE_PREFIX ignore these rows. */
   readonly namespace: string;
-  /** How captured identities become keys. @default createCacheKeys(namespace without its ':') */
-  readonly keys?: CacheKeys;
+  /**
+   * How captured identities become keys: the cache's own CacheKeys, so that on a Redis Cluster
+   * they carry its clusterBuckets hash tags. Required: a default built from the namespace alone
+   * would name keys the cluster's cache never wrote, and their entries would stay stale.
+   */
+  readonly keys: CacheKeys;
   readonly logger: Logger;
   /**
    * Beyond this many rows for the namespace, the journal is replaced by one "clear the namespace"
@@ -165,7 +169,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
   const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
   const pollMs = options.pollMs ?? 10;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 1000;
-  const keys = options.keys ?? createCacheKeys(namespace.replace(/:$/, ''));
+  const { keys } = options;
   const marker = clearMarker(namespace);
   const listenerWarning = throttledLog();
 

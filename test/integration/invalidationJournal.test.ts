@@ -15,6 +15,7 @@ import {
   type JournalChange,
   type JournalTarget,
 } from '../../src/cache/invalidationJournal';
+import { createCacheKeys } from '../../src/cache/keys';
 import { createMemoryBackend } from '../../src/cache/memoryBackend';
 import { createRedisBackend } from '../../src/cache/redisBackend';
 import { ResilientCache } from '../../src/cache/resilientCache';
@@ -50,6 +51,7 @@ function journalFor(namespace: string, options: Partial<InvalidationJournalOptio
     sessions: db.sessions,
     createListenClient: db.createListenClient!,
     namespace,
+    keys: createCacheKeys(namespace.replace(/:$/, '')),
     logger: silent,
     ...options,
   });
