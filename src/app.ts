@@ -92,15 +92,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       const writes = withCacheInvalidation(prisma, activeCache.keys, async (changed) => {
         if (changed.kind === 'keys') return activeCache.cache.invalidate(changed.keys);
         // Beyond capture_max_keys: the triggers also queued a "clear" in the journal, which every
-        // instance (and this one, once a failed Redis answers again) drains; this is the prompt one.
-        await activeCache.cache
-          .clear()
-          .catch((error: unknown) =>
-            logger.warn(
-              { err: error },
-              'clearing the cache namespace after a large write failed: the journal will',
-            ),
-          );
+        // instance drains; this is the prompt one, guarded like invalidate() (an open breaker or a
+        // failed clear leaves it to this instance's recovery).
+        await activeCache.cache.invalidateAll();
       });
       const services: Services = {
         barcodes: new BarcodeService(writes),

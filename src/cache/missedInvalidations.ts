@@ -23,6 +23,12 @@ export class MissedInvalidations {
     }
   }
 
+  /** Everything was missed (a clear that could not reach Redis): recovery clears the namespace. */
+  markAll(): void {
+    this.all = true;
+    this.keys.clear();
+  }
+
   get pending(): boolean {
     return this.all || this.keys.size > 0;
   }

@@ -208,7 +208,39 @@ export class ResilientCache {
     await Promise.all([remoteDone, fallbackDone]);
   }
 
-  /** Removes everything under the namespace from every backend; returns how many keys. */
+  /**
+   * invalidate() for the whole namespace, on the same guarded path: with the breaker open Redis
+   * is not touched and recovery clears it before it serves again; a failed clear opens the
+   * breaker and does the same. The fallback is cleared either way. Nothing goes to the journal:
+   * the writes that call this (beyond capture_max_keys) have queued their own "clear" row there.
+   */
+  async invalidateAll(): Promise<void> {
+    const { remote, fallback, namespace } = this.options;
+    const remoteDone = (async () => {
+      if (!remote) return;
+      if (!this.breaker.closed) return this.missed.markAll();
+      try {
+        await remote.clear(namespace);
+      } catch (error) {
+        this.remoteFailed('clear', error);
+        this.missed.markAll();
+      }
+    })();
+    const fallbackDone = (async () => {
+      if (!fallback) return;
+      try {
+        await fallback.clear(namespace);
+      } catch (error) {
+        this.fallbackFailed('clear', error);
+      }
+    })();
+    await Promise.all([remoteDone, fallbackDone]);
+  }
+
+  /**
+   * Removes everything under the namespace from every backend, unguarded (cache:clear, which
+   * must fail loudly); returns how many keys.
+   */
   async clear(): Promise<number> {
     const backends = [this.options.remote, this.options.fallback].filter(
       (b): b is CacheBackend => b !== null,

@@ -59,3 +59,14 @@ it('keeps everything when Redis fails, and what was missed meanwhile', async () 
   expect(await missed.replay(target, 'p:')).toBe(42);
   expect(target.calls.slice(-2)).toEqual(['clear p:', 'clear p:']);
 });
+
+it('markAll (a clear that could not reach Redis): recovery clears the namespace, and the keys go with it', async () => {
+  const missed = new MissedInvalidations();
+  missed.add(['p:1']);
+  missed.markAll();
+  missed.add(['p:2']); // covered by the clear
+  const target = recordingTarget();
+  expect(await missed.replay(target, 'p:')).toBe(42);
+  expect(target.calls).toEqual(['clear p:']);
+  expect(missed.pending).toBe(false);
+});
