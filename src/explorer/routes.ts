@@ -1,5 +1,6 @@
 // The explorer's HTTP routes as one Node (req, res, next) handler, so that any server can mount it
-// in one line (express's app.use, or Fastify through middie or a hijacked reply):
+// in one line (here src/http/app.ts's `mounted` list; elsewhere express's app.use, or Fastify
+// through middie or a hijacked reply):
 //   GET /graphiql                 the local explorer's page
 //   GET /graphiql/assets/<file>   the bundle scripts/build-explorer.mjs wrote (GraphiQL, Monaco)
 // Anything else goes to next().
