@@ -32,6 +32,7 @@ function perKeyLoaders(prisma: Prisma, find: 'findUnique' | 'findFirst'): Loader
         : prisma.product.findFirst({ where: { id } }),
     ),
     barcodesByProductId,
+    productChunks: null,
     barcodesOfProduct: (product) => barcodesByProductId.load(product.id),
     productReadWith: () => undefined,
   };

@@ -26,7 +26,7 @@ import type { Logger } from '../logger';
 import { throttledLog } from '../logThrottle';
 import type { CacheBackend } from './backend';
 import type { CacheKeys } from './keys';
-import { capturedKey } from './keysCaptured';
+import { capturedKeysOf } from './keysCaptured';
 
 /** The NOTIFY channel; the payload is the namespace whose journal grew, or `*` (captured changes, for everyone). */
 export const JOURNAL_CHANNEL = 'cache_missed_invalidations';
@@ -146,10 +146,13 @@ interface JournalRow {
   readonly ident: string | null;
 }
 
-/** The key a row stands for; null for "clear the namespace". */
-const keyOfRow = (row: JournalRow, keys: CacheKeys, marker: string): string | null => {
-  if (row.cache_key !== null) return row.cache_key === marker ? null : row.cache_key;
-  return capturedKey(keys, row);
+/**
+ * The keys a row stands for; null for "clear the namespace". A missed key is recorded as the key
+ * itself (its dependents were recorded with it); a captured change maps to its keys and theirs.
+ */
+const keysOfRow = (row: JournalRow, keys: CacheKeys, marker: string): readonly string[] | null => {
+  if (row.cache_key !== null) return row.cache_key === marker ? null : [row.cache_key];
+  return capturedKeysOf(keys, row);
 };
 
 /** Whether captured changes wait in the journal (the poll; rows a drain holds count too). */
@@ -191,9 +194,9 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
           await session.exec('COMMIT');
           return { kind: 'empty' };
         }
-        const rowKeys = rows.map((row) => keyOfRow(row, keys, marker));
+        const rowKeys = rows.map((row) => keysOfRow(row, keys, marker));
         const cleared = rowKeys.includes(null);
-        const batchKeys = [...new Set(rowKeys)].filter((key): key is string => key !== null);
+        const batchKeys = [...new Set(rowKeys.flatMap((found) => found ?? []))];
         if (cleared && rows.some((row) => row.cache_key === null && row.kind === 'clear'))
           logger.warn(
             { cache: 'redis' },

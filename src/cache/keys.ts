@@ -44,7 +44,22 @@ export interface CacheKeys {
   product(id: number): string;
   /** A product's barcodes, as one list in id order (`Product.barcodes`, the admin page). */
   productBarcodes(productId: number): string;
+  /** The product rows of page chunk n (productChunkOf), in id order: unfiltered products pages. */
+  productChunk(chunk: number): string;
 }
+
+/**
+ * How many consecutive product ids one page chunk covers: a 20-product page reads 1-2 chunks.
+ * Part of the key format (a chunk's number names its key): changing it needs a version bump.
+ */
+export const PRODUCT_CHUNK_SIZE = 32;
+
+/**
+ * The page chunk that holds product `id`: chunk n holds ids 32n to 32n + 31. Chunk 0 also holds
+ * any id below 0 (only a writer outside the API can make one), so that a first page read from
+ * chunks starts where the page query does, at the lowest id.
+ */
+export const productChunkOf = (id: number) => Math.max(0, Math.floor(id / PRODUCT_CHUNK_SIZE));
 
 export interface CacheKeyOptions {
   /**
@@ -65,6 +80,7 @@ export function createCacheKeys(prefix: string, options: CacheKeyOptions = {}): 
     barcode: (canonicalKey) => key(`barcode:${canonicalKey}`),
     product: (id) => key(`product:${id}`),
     productBarcodes: (productId) => key(`product-barcodes:${productId}`),
+    productChunk: (chunk) => key(`product-chunk:${chunk}`),
   };
 }
 

@@ -5,8 +5,10 @@ import DataLoader from 'dataloader';
 import { cachedBatch } from '../cache/cachedBatch';
 import { cachedForm, reviveDates, rowCodec } from '../cache/cachedRows';
 import type { Cache } from '../cache/createCache';
+import { PRODUCT_CHUNK_SIZE, productChunkOf } from '../cache/keys';
 import type { Prisma as DbClient } from '../db/database';
-import type { Barcode as BarcodeRow, Product as ProductRow } from '../generated/prisma/client';
+import type { Barcode as BarcodeRow, Prisma, Product as ProductRow } from '../generated/prisma/client';
+import { INT4_MAX } from './input';
 
 /** Bounds one batch, so a huge request becomes a few bounded queries instead of one giant IN list. */
 export const MAX_BATCH_SIZE = 500;
@@ -15,6 +17,11 @@ export interface Loaders {
   readonly barcodeByKey: DataLoader<string, BarcodeRow | null>;
   readonly barcodesByProductId: DataLoader<number, BarcodeRow[]>;
   readonly productById: DataLoader<number, ProductRow | null>;
+  /**
+   * The product rows of page chunk n (ids 32n to 32n + 31, keys.productChunk), in id order: what
+   * unfiltered products pages are read from. Null without a cache: pages are one query then.
+   */
+  readonly productChunks: DataLoader<number, ProductRow[]> | null;
   /**
    * The product's barcodes (barcodesByProductId), each marked as read with the product, so that
    * Barcode.product under Product.barcodes answers from the row the caller already holds.
@@ -54,10 +61,24 @@ const barcodeEntryCodec = {
  * read for), so a product write leaves its list alone and a barcode write invalidates the list
  * of the product it leaves and of the one it joins.
  */
-const barcodeListCodec = {
-  encode: (rows: BarcodeRow[]) => JSON.stringify(rows.map(cachedForm)),
-  decode: (text: string): BarcodeRow[] => (JSON.parse(text) as BarcodeRow[]).map(reviveDates),
-};
+const barcodeListCodec = listCodec<BarcodeRow>();
+/** A page chunk: the product rows only; their barcodes come from their own lists. */
+const productListCodec = listCodec<ProductRow>();
+
+function listCodec<R extends BarcodeRow | ProductRow>() {
+  return {
+    encode: (rows: R[]) => JSON.stringify(rows.map(cachedForm)),
+    decode: (text: string): R[] => (JSON.parse(text) as R[]).map(reviveDates),
+  };
+}
+
+/** The ids of page chunk n (productChunkOf: chunk 0 has no lower bound), kept within INTEGER. */
+const chunkIds = (chunk: number): Prisma.ProductWhereInput => ({
+  id: {
+    ...(chunk > 0 && { gte: chunk * PRODUCT_CHUNK_SIZE }),
+    lte: Math.min(INT4_MAX, (chunk + 1) * PRODUCT_CHUNK_SIZE - 1),
+  },
+});
 
 /**
  * Every loader goes through the cache when there is one (one cache read, one query for the
@@ -73,6 +94,7 @@ class RequestLoaders implements Loaders {
   #barcodeByKey?: DataLoader<string, BarcodeRow | null>;
   #barcodesByProductId?: DataLoader<number, BarcodeRow[]>;
   #productById?: DataLoader<number, ProductRow | null>;
+  #productChunks?: DataLoader<number, ProductRow[]>;
   #productsReadWith?: WeakMap<BarcodeRow, ProductRow>;
 
   constructor(
@@ -90,6 +112,10 @@ class RequestLoaders implements Loaders {
 
   get productById() {
     return (this.#productById ??= this.#createProductById());
+  }
+
+  get productChunks() {
+    return this.cache ? (this.#productChunks ??= this.#createProductChunks(this.cache)) : null;
   }
 
   async barcodesOfProduct(product: ProductRow): Promise<BarcodeRow[]> {
@@ -126,6 +152,29 @@ class RequestLoaders implements Loaders {
           })
         : loadProducts,
       { name: 'productById', maxBatchSize: MAX_BATCH_SIZE },
+    );
+  }
+
+  #createProductChunks(cache: Cache) {
+    const { prisma } = this;
+    // One query for every chunk the batch missed: their id ranges, in the page query's order.
+    const loadChunks = async (chunks: readonly number[]) =>
+      alignMany(
+        chunks,
+        await prisma.product.findMany({ where: { OR: chunks.map(chunkIds) }, orderBy: { id: 'asc' } }),
+        (p) => productChunkOf(p.id),
+      );
+    const cachedChunks = cachedBatch<number, ProductRow[]>({
+      entity: 'product_chunk',
+      ...cacheOptions(cache),
+      ...productListCodec,
+      cacheKey: cache.keys.productChunk,
+      load: loadChunks,
+    });
+    return new DataLoader<number, ProductRow[]>(
+      // A chunk is never "not found" (one past the last product is empty), as a barcode list.
+      async (chunks) => (await cachedChunks(chunks)).map((rows) => rows ?? []),
+      { name: 'productChunks', maxBatchSize: MAX_BATCH_SIZE },
     );
   }
 

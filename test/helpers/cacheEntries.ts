@@ -4,6 +4,8 @@
 // requests sent.
 import type Redis from 'ioredis';
 import type { Prisma } from '../../src/db/database';
+import { productChunkOf } from '../../src/cache/keys';
+import { INT4_MAX } from '../../src/graphql/input';
 import { normalizeCode } from '../../src/modules/barcode/gtin';
 import { keysUnder } from './redis';
 
@@ -45,6 +47,9 @@ export async function cacheEntriesNoRequestShouldLeave(
     }
     if (rest?.startsWith('product:')) return !/^product:[1-9]\d*$/.test(rest);
     if (rest?.startsWith('product-barcodes:')) return !/^product-barcodes:[1-9]\d*$/.test(rest);
+    // Page chunks: chunk 0 and up, no further than the chunk of the largest INTEGER id.
+    if (rest?.startsWith('product-chunk:'))
+      return !/^product-chunk:(0|[1-9]\d*)$/.test(rest) || Number(rest.slice(14)) > productChunkOf(INT4_MAX);
     return true;
   });
   return {

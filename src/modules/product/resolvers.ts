@@ -5,8 +5,8 @@ import type { Resolvers } from '../../generated/graphql';
 export const productResolvers: Resolvers = {
   Query: {
     product: (_, { id }, { loaders }) => loaders.productById.load(parseId(id, 'id')),
-    products: (_, { filter, first, after }, { services }) =>
-      services.products.page(filter, first ?? 20, after),
+    products: (_, { filter, first, after }, { services, loaders }) =>
+      services.products.page(filter, first ?? 20, after, loaders.productChunks),
   },
   Mutation: {
     createProduct: (_, { input }, { services }) => services.products.create(input),

@@ -1,5 +1,6 @@
 // Product reads that are not by id (pages, counts) and all product writes. Writes validate first,
 // then run in one Prisma call or transaction, so a rejected input never writes half.
+import type DataLoader from 'dataloader';
 import type { Prisma as DbClient } from '../../db/database';
 import { deleteIfExists, translatePrismaErrors } from '../../db/prismaErrors';
 import { badUserInput, conflict, notFound } from '../../graphql/errors';
@@ -8,6 +9,7 @@ import type { Prisma, Product as ProductRow } from '../../generated/prisma/clien
 import type { CreateProductInput, ProductFilter, UpdateProductInput } from '../../generated/graphql';
 import { normalizeBarcodeInputs } from '../barcode/service';
 import { decodeCursor, encodeCursor } from './cursor';
+import { pageRowsFromChunks } from './pageChunks';
 import { keyOf } from '../barcode/service';
 
 export const MAX_PAGE_SIZE = 100;
@@ -16,6 +18,9 @@ export const NAME_MAX = 200;
 export const DESCRIPTION_MAX = 5000;
 /** Barcodes in one createProduct (checked at the input boundary, as the API's other lists). */
 export const MAX_BARCODES_PER_PRODUCT = 1000;
+
+/** The request's page chunks (Loaders.productChunks). */
+export type ProductChunks = Pick<DataLoader<number, ProductRow[]>, 'load'>;
 
 export interface ProductEdgeRow {
   readonly cursor: string;
@@ -40,21 +45,36 @@ const productNotFound = (id: number) => () =>
 export class ProductService {
   constructor(private readonly prisma: DbClient) {}
 
+  /**
+   * Products in id order after the cursor. An unfiltered page is read from the cached page
+   * chunks when the request has them (`chunks`, the productChunks loader), else one query.
+   */
   async page(
     filter: ProductFilter | null | undefined,
     first: number,
     after: string | null | undefined,
+    chunks: ProductChunks | null = null,
   ): Promise<ProductPage> {
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
       throw badUserInput(`Invalid first: expected 1-${MAX_PAGE_SIZE}, got ${first}`, { field: 'first' });
     }
-    const where = whereOf(filter);
-    const afterId = after == null ? undefined : decodeCursor(after);
-    const rows = await this.prisma.product.findMany({
-      where: afterId === undefined ? where : { AND: [where, { id: { gt: afterId } }] },
-      orderBy: { id: 'asc' },
-      take: first + 1,
-    });
+    const conditions = conditionsOf(filter);
+    const where = { AND: conditions };
+    const afterId = after == null ? null : decodeCursor(after);
+    const query = (from: number | null, take: number) =>
+      this.prisma.product.findMany({
+        where: from === null ? where : { AND: [where, { id: { gt: from } }] },
+        orderBy: { id: 'asc' },
+        take,
+      });
+    // first + 1 rows: the one past the page says whether there is a next page.
+    const rows =
+      chunks && conditions.length === 0
+        ? await pageRowsFromChunks(afterId, first + 1, {
+            chunks: (numbers) => Promise.all(numbers.map((n) => chunks.load(n))),
+            rest: query,
+          })
+        : await query(afterId, first + 1);
     const nodes = rows.slice(0, first);
     const edges = nodes.map((node) => ({ cursor: encodeCursor(node.id), node }));
     return {
@@ -117,7 +137,8 @@ function required<T>(value: T | null, field: string): T {
   return value;
 }
 
-function whereOf(filter: ProductFilter | null | undefined): Prisma.ProductWhereInput {
+/** The filter's conditions; none for an unfiltered page (a blank search is no condition). */
+function conditionsOf(filter: ProductFilter | null | undefined): Prisma.ProductWhereInput[] {
   const conditions: Prisma.ProductWhereInput[] = [];
   if (filter?.search != null && filter.search.trim() !== '') {
     const search = filter.search.trim();
@@ -131,5 +152,5 @@ function whereOf(filter: ProductFilter | null | undefined): Prisma.ProductWhereI
   if (filter?.sku != null) conditions.push({ sku: filter.sku.trim() });
   if (filter?.barcode != null)
     conditions.push({ barcodes: { some: { key: keyOf(filter.barcode, 'filter.barcode') } } });
-  return { AND: conditions };
+  return conditions;
 }
