@@ -109,15 +109,16 @@ it('splits a giant request into bounded cache reads', async () => {
   expect(warm.redis).toEqual({ mget: 2 }); // MAX_BATCH_SIZE 500
 });
 
-it('serves the admin page warm with its page query and one MGET for every barcode list on it', async () => {
+it('serves the admin page warm with one MGET for its page chunk and one for every barcode list on it, no query', async () => {
   const PAGE = `{ products(first: 20) { edges { node { name barcodes { code product { sku } } } } } }`;
   const cold = await measure(PAGE);
+  // Page chunk 0 (ids up to 31: the 21 rows the page needs), then the lists of its 20 products.
   expect(cold.tables).toEqual(['products', 'barcodes']);
-  // The 20 lists: an MGET that misses them, the lease script, the fill script.
-  expect(cold.redis).toEqual({ mget: 1, evalsha: 2, set: 2 * 20, get: 20 });
+  // Each loader: an MGET that misses (1 chunk, 20 lists), the lease script, the fill script.
+  expect(cold.redis).toEqual({ mget: 2, evalsha: 2 + 2, set: 2 * 1 + 2 * 20, get: 1 + 20 });
   const warm = await measure(PAGE);
-  expect(warm.tables).toEqual(['products']);
-  expect(warm.redis).toEqual({ mget: 1 });
+  expect(warm.tables).toEqual([]);
+  expect(warm.redis).toEqual({ mget: 2 });
   type Page = { products: { edges: { node: { barcodes: { product: { sku: string } }[] } }[] } };
   const [warmPage, coldPage] = [warm, cold].map((m) => (m.response.data as Page).products.edges);
   expect(warmPage).toHaveLength(20);
