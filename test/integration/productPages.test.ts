@@ -131,7 +131,9 @@ describe('what a page read costs', () => {
   it('a warm page across two chunks is one MGET for the chunks, one for the barcode lists, and no SQL', async () => {
     await page(25, 20); // ids 26-46: chunks 0 and 1
     const warm = await measure(25, 20);
-    expect(ids(warm.page)).toEqual([26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 41, 42, 43, 44, 45, 46]);
+    expect(ids(warm.page)).toEqual([
+      26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 41, 42, 43, 44, 45, 46,
+    ]);
     expect(warm.tables).toEqual([]);
     expect(warm.redis).toEqual({ mget: 2 });
   });
@@ -191,9 +193,12 @@ describe('a product write is seen on the next page read', () => {
 
   it('a rename through the API', async () => {
     await warmPage(null, 20);
-    await api(`mutation ($id: ID!) { updateProduct(id: $id, input: { name: "Renamed by the API" }) { id } }`, {
-      id: '5',
-    });
+    await api(
+      `mutation ($id: ID!) { updateProduct(id: $id, input: { name: "Renamed by the API" }) { id } }`,
+      {
+        id: '5',
+      },
+    );
     const next = await page(null, 20);
     expect(next.edges[4]!.node).toMatchObject({ id: '5', name: 'Renamed by the API' });
     expect(next).toEqual(await sqlPage(null, 20));
@@ -201,7 +206,10 @@ describe('a product write is seen on the next page read', () => {
 
   it('a product created through the API', async () => {
     await warmPage(190, 20);
-    const created = await api(`mutation { createProduct(input: { sku: "PAGES-NEW", name: "New" }) { id } }`, {});
+    const created = await api(
+      `mutation { createProduct(input: { sku: "PAGES-NEW", name: "New" }) { id } }`,
+      {},
+    );
     const id = Number((created.createProduct as { id: string }).id);
     const next = await page(190, 20);
     expect(ids(next).at(-1)).toBe(id);
@@ -239,7 +247,9 @@ describe('a product write is seen on the next page read', () => {
 
   it('an id below 1 (only SQL can insert one) leads the first page, as in the page query', async () => {
     await warmPage(null, 20);
-    await writer.query(`INSERT INTO products (id, sku, name, updated_at) VALUES (-3, 'PAGES-SQL-M3', 'Minus three', now())`);
+    await writer.query(
+      `INSERT INTO products (id, sku, name, updated_at) VALUES (-3, 'PAGES-SQL-M3', 'Minus three', now())`,
+    );
     await app.settled();
     const next = await page(null, 20);
     expect(ids(next)[0]).toBe(-3);
