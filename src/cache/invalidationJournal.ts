@@ -12,14 +12,14 @@
 // - listen(): a dedicated connection LISTENs (Prisma cannot, and a pooled connection would be
 //   handed to someone else); a lost connection is reopened with back-off, and every reopening is
 //   reported, since notifications sent meanwhile are lost. The same connection asks every 10 ms
-//   whether captured rows are waiting; that poll is also its heartbeat: one not answered within
+//   whether the journal grew (its id sequence moved); that poll is also its heartbeat: one not answered within
 //   1 s means a silently dead path (TCP keepalive would take minutes), treated as lost.
 // - drain(): a transaction takes a batch of rows (FOR UPDATE, SKIP LOCKED when several instances
 //   drain at once), deletes their keys from Redis, deletes the rows, commits; until none are left.
 //   A failed Redis delete rolls back, so the rows stay for whoever can reach Redis.
 //
-// A healthy instance writes nothing here; its LISTEN connection sends the 10 ms poll above (one
-// EXISTS), and nothing else.
+// A healthy instance writes nothing here; its LISTEN connection sends the 10 ms poll above (a
+// sequence read, and once a second an EXISTS), and nothing else.
 import type { Client, Notification } from 'pg';
 import type { SqlSessionProvider } from '../db/sql';
 import type { Logger } from '../logger';
@@ -93,8 +93,8 @@ export interface InvalidationJournalOptions {
   /** @default 5000 */
   readonly reconnectMaxMs?: number;
   /**
-   * Every this many ms the LISTEN connection asks whether captured rows are waiting (one
-   * EXISTS over the journal), which bounds the capture's lag. It is the connection's heartbeat
+   * Every this many ms the LISTEN connection asks whether the journal grew (NEWEST_ID_SQL),
+   * which bounds the capture's lag. It is the connection's heartbeat
    * too: an idle LISTEN connection sends nothing, so a path that silently drops packets would
    * otherwise go unnoticed until TCP keepalive gives up (minutes). 0 turns both off (tests).
    * @default 10
@@ -133,14 +133,23 @@ SELECT pg_notify('${JOURNAL_CHANNEL}', $2::text)`;
 // Rows of one statement commit together, so a product's row is always in its barcodes' batch or
 // an earlier one. Left open: two instances draining at once (SKIP LOCKED) can take the barcode
 // rows while the other holds the product rows, a window of one batch's Redis round trip.
+// An outside UPDATE of products journals 'product-with-barcodes' rows: their barcodes' keys are
+// looked up here, so they are always deleted in the same batch as their product's.
 const selectBatchSql = (skipLocked: boolean) => `
-SELECT id, cache_key, kind, ident FROM cache_missed_invalidations
- WHERE cache_key IS NULL OR starts_with(cache_key, $1::text)
- ORDER BY kind IS DISTINCT FROM 'product', id LIMIT $2::int
-   FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`;
+WITH taken AS (
+  SELECT id, cache_key, kind, ident FROM cache_missed_invalidations
+   WHERE cache_key IS NULL OR starts_with(cache_key, $1::text)
+   ORDER BY kind NOT IN ('product', 'product-with-barcodes'), id LIMIT $2::int
+     FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}
+)
+SELECT id, cache_key, kind, ident FROM taken
+UNION ALL
+SELECT NULL, NULL, 'barcode', key FROM barcodes WHERE product_id IN (
+  SELECT CASE WHEN kind = 'product-with-barcodes' THEN ident::integer END FROM taken)`;
 
 interface JournalRow {
-  readonly id: string;
+  /** Null on the barcodes a 'product-with-barcodes' row stands for (looked up, not journaled). */
+  readonly id: string | null;
   readonly cache_key: string | null;
   readonly kind: string;
   readonly ident: string | null;
@@ -155,13 +164,35 @@ const keysOfRow = (row: JournalRow, keys: CacheKeys, marker: string): readonly s
   return capturedKeysOf(keys, row);
 };
 
-/** Whether captured changes wait in the journal (the poll; rows a drain holds count too). */
-const PENDING_CAPTURED_SQL =
-  'SELECT EXISTS (SELECT 1 FROM cache_missed_invalidations WHERE cache_key IS NULL) AS pending';
+/**
+ * The poll: the journal's newest id. Every row appended since the last poll moved it, so a
+ * change means "drain". Reading a sequence costs the same however many rows the journal holds;
+ * the EXISTS over the table that it replaces scanned every row the drains had deleted and
+ * autovacuum had not yet removed (up to a minute's worth under steady writes: about 15 ms per
+ * 100,000, and one poll in flight at all times took a fifth of the database's CPU from the
+ * writers in npm run bench:capture -- pgbench). pg_sequence_last_value needs USAGE on the
+ * sequence, which the change_capture migration grants to every role; null until the first row.
+ */
+const NEWEST_ID_SQL =
+  "SELECT pg_sequence_last_value('cache_missed_invalidations_id_seq'::regclass)::text AS newest";
+
+/**
+ * The poll with the question the sequence cannot answer: are captured rows waiting? A row's id
+ * is taken before its transaction commits, so a drain woken by the move can run before the row
+ * is visible; and rows a drain left behind (its Redis failed, or its connection died mid-batch)
+ * move nothing. Asked on the first poll, on the first poll after the sequence stopped moving
+ * (while it keeps moving, every poll drains again anyway), and every PENDING_CHECK_EVERY polls.
+ * What is left: a transaction that commits long after its write, with no write after it, is
+ * drained within PENDING_CHECK_EVERY polls (1 s) of its commit.
+ */
+const NEWEST_ID_AND_PENDING_SQL = `SELECT pg_sequence_last_value('cache_missed_invalidations_id_seq'::regclass)::text AS newest,
+  EXISTS (SELECT 1 FROM cache_missed_invalidations WHERE cache_key IS NULL) AS pending`;
+const PENDING_CHECK_EVERY = 100;
 
 type BatchResult =
   | { readonly kind: 'empty' }
-  | { readonly kind: 'done'; readonly keys: number; readonly cleared: boolean }
+  /** `more`: the batch was full, so rows may be left (a short batch took all there were). */
+  | { readonly kind: 'done'; readonly keys: number; readonly cleared: boolean; readonly more: boolean }
   | { readonly kind: 'targetFailed'; readonly error: unknown };
 
 export function createInvalidationJournal(options: InvalidationJournalOptions): InvalidationJournal {
@@ -211,11 +242,10 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
           await session.exec('ROLLBACK').catch(() => {});
           return { kind: 'targetFailed', error };
         }
-        await session.query('DELETE FROM cache_missed_invalidations WHERE id = ANY($1::bigint[])', [
-          rows.map((row) => row.id),
-        ]);
+        const ids = rows.flatMap((row) => (row.id === null ? [] : [row.id]));
+        await session.query('DELETE FROM cache_missed_invalidations WHERE id = ANY($1::bigint[])', [ids]);
         await session.exec('COMMIT');
-        return { kind: 'done', keys: cleared ? 0 : batchKeys.length, cleared };
+        return { kind: 'done', keys: cleared ? 0 : batchKeys.length, cleared, more: ids.length >= batchSize };
       } catch (error) {
         await session.exec('ROLLBACK').catch(() => {});
         throw error;
@@ -247,6 +277,11 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
   const startPolling = (client: Client, onLost: (error?: unknown) => void) => {
     if (pollMs <= 0) return;
     let inFlight = false;
+    let polls = 0;
+    /** The journal's newest id at the last poll; undefined before the first. */
+    let newestSeen: string | null | undefined;
+    /** The sequence moved at the last poll: the next one asks for waiting rows too. */
+    let movedLastPoll = false;
     const poll = setInterval(() => {
       if (listener !== client) {
         clearInterval(poll);
@@ -262,11 +297,24 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
         );
         timer.unref();
       });
-      Promise.race([client.query<{ pending: boolean }>(PENDING_CAPTURED_SQL), timedOut]).then(
-        (result) => {
+      polls++;
+      const checkPending = newestSeen === undefined || movedLastPoll || polls % PENDING_CHECK_EVERY === 0;
+      const asked = client
+        .query<{ newest: string | null; pending?: boolean }>(
+          checkPending ? NEWEST_ID_AND_PENDING_SQL : NEWEST_ID_SQL,
+        )
+        .then(({ rows: [answer] }) => {
+          const newest = answer?.newest ?? null;
+          const moved = newestSeen !== undefined && newest !== newestSeen;
+          newestSeen = newest;
+          movedLastPoll = moved;
+          return moved || answer?.pending === true;
+        });
+      Promise.race([asked, timedOut]).then(
+        (pending) => {
           clearTimeout(timer);
           inFlight = false;
-          if (result.rows[0]?.pending && listener === client) onChange?.('recorded');
+          if (pending && listener === client) onChange?.('recorded');
         },
         (error: unknown) => {
           clearTimeout(timer);
@@ -339,6 +387,9 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
           case 'done':
             keys += batch.keys;
             cleared ||= batch.cleared;
+            // A short batch took every row there was: asking again would cost a transaction for
+            // nothing (rows appended since move the sequence, and the next poll drains them).
+            if (!batch.more) return { kind: 'drained', keys, cleared };
             break;
           case 'targetFailed':
             // Other instances skipped these rows while they were locked: tell them to try again.

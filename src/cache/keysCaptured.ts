@@ -24,6 +24,7 @@ export function capturedKeysOf(keys: CacheKeys, change: CapturedChange): readonl
     case 'barcode':
       return [keys.barcode(change.ident)];
     case 'product':
+    case 'product-with-barcodes': // its barcodes, which embed it, are looked up by the journal's drain
       return withDependentKeys(keys, { kind: 'product', id: Number(change.ident) });
     case 'product-barcodes':
       return [keys.productBarcodes(Number(change.ident))];

@@ -384,6 +384,25 @@ it('a rolled-back external transaction records nothing and invalidates nothing',
   expect((await lookup(f.codes.a1))?.product.name).toBe('old name');
 });
 
+it('a transaction that commits long after its write, with no write after it, is seen: the poll asks for waiting rows, not only whether the journal grew', async () => {
+  const f = await fixture();
+  await warm(f);
+  await writer.query('BEGIN');
+  await writer.query(`UPDATE products SET name = 'committed late', updated_at = now() WHERE id = $1`, [f.a]);
+  // The journal's sequence moved with the write: the polls have seen it and drained nothing,
+  // since the row is not committed yet. Nothing moves it after the commit.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect((await lookup(f.codes.a1))?.product.name).toBe('old name');
+  await writer.query('COMMIT');
+  const committed = Date.now();
+  await waitFor(
+    async () => (await lookup(f.codes.a1))?.product.name === 'committed late',
+    3000,
+    'the late commit to be served',
+  );
+  console.log(`a commit 300 ms after its write: served ${Date.now() - committed} ms after the commit`);
+});
+
 describe('a statement beyond capture_max_keys', () => {
   it('records one "clear" row instead of its keys', async () => {
     const f = await fixture();

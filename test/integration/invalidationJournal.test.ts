@@ -111,8 +111,10 @@ it('records keys in one statement and notifies the listeners of that namespace o
   const ns = newNamespace();
   const other = newNamespace();
   const writer = journalFor(ns);
-  const peer = await listening(ns);
-  const stranger = await listening(other);
+  // No poll: it wakes every instance whenever the journal grows (its sequence moved), which is
+  // harmless (an empty drain) but would hide what this pins, where NOTIFY goes.
+  const peer = await listening(ns, { pollMs: 0 });
+  const stranger = await listening(other, { pollMs: 0 });
 
   await writer.record(keysIn(ns, 'a', 'b'));
   expect(await rowsOf(ns)).toEqual(keysIn(ns, 'a', 'b'));
@@ -284,7 +286,9 @@ describe('the LISTEN connection', () => {
       5000,
       'a notification on the new connection',
     );
-    expect(peer.changes).toEqual(['reconnected', 'recorded']);
+    // The NOTIFY, and the poll seeing the journal grow, may both have been heard.
+    expect(peer.changes[0]).toBe('reconnected');
+    expect([...new Set(peer.changes.slice(1))]).toEqual(['recorded']);
   });
 
   it('a listener that could not connect at first retries, and reports the success as a reconnection', async () => {

@@ -213,7 +213,7 @@ describe('Postgres', () => {
   it('pending migrations and missing tables fail, with db:migrate as the fix', async () => {
     const result = await preflight(env(fresh.name));
     expect(result.item('Migrations')).toBe(
-      '❌ Migrations: 4 of 4 pending: 20261126000000_init, 20261126180000_invalidation_journal, 20261202143000_change_capture, 20261202160000_capture_fixes → fix: npm run db:migrate',
+      '❌ Migrations: 5 of 5 pending: 20261126000000_init, 20261126180000_invalidation_journal, 20261202143000_change_capture, 20261202160000_capture_fixes, 20261203160000_capture_product_ids → fix: npm run db:migrate',
     );
     expect(result.item('Cache tables')).toMatch(
       /^❌ Cache tables: missing: cache_entries \(the database cache \(fallback\) table\), cache_missed_invalidations \(the invalidation journal\) → fix: npm run db:migrate/,
