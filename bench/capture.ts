@@ -7,8 +7,10 @@
 //       8 clients, with and without the triggers, rounds alternating
 //   npm run bench:capture -- bulk [--rows=100000] [--rounds=3]     a bulk UPDATE and a COPY of
 //       that many rows, with and without the triggers
-//   npm run bench:capture -- api-writes [--writes=2000]  updateProduct mutations one after the
-//       other through one instance: latency per write (run on the build before the capture too)
+//   npm run bench:capture -- api-writes [--writes=2000] [--others=0]  updateProduct mutations one
+//       after the other through one instance: latency per write (run on the build before the
+//       capture too); --others=N starts N more instances, each with a prefix of its own, on the
+//       same database: live namespaces the API's writes are journaled for
 //
 // Each uses a throwaway database (the tests' helper) and, where it needs Redis, a private
 // redis-server. Run under `flock /tmp/barcode-bench.lock` and say how loaded the machine was.
@@ -330,6 +332,17 @@ async function apiWrites() {
   await withDatabase('bench_capture_api', async (db, client) => {
     await seedBenchData(db.url, 1000);
     const captured = await hasCapture(client);
+    const OTHERS = numberArg('others', 0);
+    const others: BenchServer[] = [];
+    for (let i = 0; i < OTHERS; i++)
+      others.push(
+        await startBenchServer(
+          'two-instance',
+          { DATABASE_URL: db.url, REDIS_URL: redis.url, CACHE_PREFIX: `bench-capture-api-other-${i}` },
+          await freePort(),
+          { build: 'source' },
+        ),
+      );
     const server = await startBenchServer(
       'two-instance',
       { DATABASE_URL: db.url, REDIS_URL: redis.url, CACHE_PREFIX: 'bench-capture-api' },
@@ -357,13 +370,14 @@ async function apiWrites() {
       const seconds = (performance.now() - started) / 1000;
       latencies.sort((a, b) => a - b);
       console.log(
-        `updateProduct mutations one after the other, one instance, ${captured ? 'with the change capture' : 'before the change capture'}:`,
+        `updateProduct mutations one after the other, one instance, ${captured ? 'with the change capture' : 'before the change capture'}, ${OTHERS} other namespace(s) live:`,
       );
       console.log(
         `  ${WRITES} writes: ${(WRITES / seconds).toFixed(0)} writes/s, p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}`,
       );
     } finally {
       await server.stop();
+      await Promise.all(others.map((other) => other.stop()));
     }
   });
   await redis.stop();

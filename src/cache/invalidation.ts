@@ -9,7 +9,9 @@
 // the journal for every instance (./invalidationJournal.ts, where every other writer's changes
 // go). So the API pays one statement before and one after its writes, not a journal row and a
 // NOTIFY (which every instance would then also drain), and a mutation still answers only after
-// its keys are gone from the cache, which queued rows could not promise.
+// its keys are gone from the cache, which queued rows could not promise. Only while another cache
+// namespace shares the database does the statement after also journal them, for that namespace
+// (READ_BACK_SQL).
 //
 // - A write outside a transaction becomes a batch transaction [mark, write, read back].
 // - `$transaction(async (tx) => …)`: marked first, read back after the callback, invalidated once
@@ -36,7 +38,26 @@ const WRITE_OPERATIONS = new Set([
 ]);
 
 const MARK_SQL = `SELECT set_config('barcode_cache.api_transaction', 'on', true)`;
-const READ_BACK_SQL = `SELECT current_setting('barcode_cache.captured', true) AS captured`;
+// What the triggers handed back, read in the transaction (one statement, one round trip). When
+// another cache namespace shares the database (a blue/green deploy, another app: a live row in
+// cache_capture_consumers), the same statement journals the identities for it, as captured rows
+// with origin $1 (this namespace): any instance fans them out to the other namespaces, and this
+// namespace's drains skip them, since it invalidates after commit itself. With no other namespace
+// live, it journals nothing. In the transaction, so a rollback journals nothing either; a 'clear'
+// hand-back already journaled a clear for every namespace (cache_capture_clear).
+export const READ_BACK_SQL = `
+WITH handed AS (
+  SELECT nullif(current_setting('barcode_cache.captured', true), '') AS captured
+), journaled AS (
+  INSERT INTO cache_missed_invalidations (kind, ident, origin)
+  SELECT change->>0, change->>1, $1::text
+    FROM handed, jsonb_array_elements(
+      CASE WHEN handed.captured IS NULL OR handed.captured = 'clear' THEN '[]'::jsonb
+           ELSE handed.captured::jsonb END) AS change
+   WHERE EXISTS (SELECT 1 FROM cache_capture_consumers
+                  WHERE namespace <> $1::text AND dropped_at IS NULL)
+)
+SELECT captured FROM handed`;
 
 /** Deletes what a committed API transaction changed (`clear`: the whole namespace). */
 export type Invalidate = (changed: CapturedKeys) => Promise<void>;
@@ -54,6 +75,8 @@ export function withCacheInvalidation(
   /** Set while a batch `$transaction([...])` that this client marked runs: its writes pass through. */
   const inBatch = new AsyncLocalStorage<true>();
 
+  const readBack = (client: Raw) => client.$queryRawUnsafe(READ_BACK_SQL, cacheKeys.namespace);
+
   const settle = async (captured: string | null) => {
     const changed = parseHandedBack(cacheKeys, captured);
     if (changed.kind === 'clear' || changed.keys.length > 0) await invalidate(changed);
@@ -62,12 +85,12 @@ export function withCacheInvalidation(
   /** A write on its own: [mark, write, read back] in one transaction, then invalidated. */
   const writeAlone = async (model: 'barcode' | 'product', operation: string, args: unknown) => {
     const write = (base[model] as unknown as Delegate)[operation]!(args);
-    const [, result, readBack] = await base.$transaction([
+    const [, result, readBackRows] = await base.$transaction([
       base.$queryRawUnsafe(MARK_SQL),
       write as ReturnType<Raw['$queryRawUnsafe']>,
-      base.$queryRawUnsafe(READ_BACK_SQL),
+      readBack(base),
     ]);
-    await settle(handedBack(readBack));
+    await settle(handedBack(readBackRows));
     return result;
   };
 
@@ -101,7 +124,7 @@ export function withCacheInvalidation(
       const [result, captured] = await base.$transaction(async (tx) => {
         await tx.$queryRawUnsafe(MARK_SQL);
         const value = await callback(tx);
-        return [value, handedBack(await tx.$queryRawUnsafe(READ_BACK_SQL))] as const;
+        return [value, handedBack(await readBack(tx))] as const;
       }, options as never);
       // Only reached when the transaction committed.
       await settle(captured);
@@ -110,7 +133,7 @@ export function withCacheInvalidation(
     const batch = arg as ReturnType<Raw['$queryRawUnsafe']>[];
     const results: unknown[] = await inBatch.run(true, () =>
       extended.$transaction(
-        [extended.$queryRawUnsafe(MARK_SQL), ...batch, extended.$queryRawUnsafe(READ_BACK_SQL)],
+        [extended.$queryRawUnsafe(MARK_SQL), ...batch, readBack(extended)],
         options as never,
       ),
     );

@@ -3,9 +3,12 @@
 // deletes them, within milliseconds, not only the instance that missed them once it recovers.
 // It also carries what the database captured from every writer other than the API (psql, COPY,
 // another service: the change_capture migration's triggers), as identities that drain() maps to
-// keys (./keysCaptured.ts); those rows belong to no namespace, so any instance drains them. The
-// triggers do not NOTIFY (a notifying transaction holds a database-wide lock through its commit,
-// which serializes busy writers): the LISTEN connection polls for captured rows instead.
+// keys (./keysCaptured.ts). Those rows belong to no namespace until an instance drains them: it
+// fans them out, in the draining transaction, as one copy per other live namespace sharing the
+// database (cache_capture_consumers, the capture_namespaces migration), so every namespace is
+// invalidated, not only the first to drain. The triggers do not NOTIFY (a notifying transaction
+// holds a database-wide lock through its commit, which serializes busy writers): the LISTEN
+// connection polls for captured rows and this namespace's copies instead.
 //
 // - record(): one statement appends the keys and NOTIFYs every instance (the notification is
 //   sent when it commits, so nobody drains before the rows are there).
@@ -13,18 +16,23 @@
 //   handed to someone else); a lost connection is reopened with back-off, and every reopening is
 //   reported, since notifications sent meanwhile are lost. The same connection asks every 10 ms
 //   whether the journal grew (its id sequence moved); that poll is also its heartbeat: one not answered within
-//   1 s means a silently dead path (TCP keepalive would take minutes), treated as lost.
+//   1 s means a silently dead path (TCP keepalive would take minutes), treated as lost. The
+//   connection registers the namespace as a consumer when it connects, and about once a second
+//   renews it (./captureConsumers.ts).
 // - drain(): a transaction takes a batch of rows (FOR UPDATE, SKIP LOCKED when several instances
-//   drain at once), deletes their keys from Redis, deletes the rows, commits; until none are left.
-//   A failed Redis delete rolls back, so the rows stay for whoever can reach Redis.
+//   drain at once), deletes their keys from Redis, copies the captured ones for the other
+//   namespaces, deletes the rows, commits; until none are left. A failed Redis delete rolls back,
+//   so the rows stay for whoever can reach Redis.
 //
-// A healthy instance writes nothing here; its LISTEN connection sends the 10 ms poll above (a
-// sequence read, and once a second an EXISTS), and nothing else.
+// A healthy instance writes nothing here through the pool; its LISTEN connection sends the 10 ms
+// poll above (a sequence read, and once a second an EXISTS and the consumer heartbeat), and
+// nothing else.
 import type { Client, Notification } from 'pg';
 import type { SqlSessionProvider } from '../db/sql';
 import type { Logger } from '../logger';
 import { throttledLog } from '../logThrottle';
 import type { CacheBackend } from './backend';
+import { consumerHeartbeat } from './captureConsumers';
 import type { CacheKeys } from './keys';
 import { capturedKeysOf } from './keysCaptured';
 
@@ -102,6 +110,13 @@ export interface InvalidationJournalOptions {
   readonly pollMs?: number;
   /** A poll not answered within this many ms counts as a lost connection. @default 1000 */
   readonly heartbeatTimeoutMs?: number;
+  /**
+   * About every this many ms, a poll also sends the consumer heartbeat: it renews this namespace
+   * in cache_capture_consumers (unseen for 5 minutes, it is dropped: no more copies, and a clear
+   * when it returns), drops the namespaces unseen that long and collapses any namespace's copies
+   * beyond maxRows (./captureConsumers.ts). Off with the poll. @default 1000
+   */
+  readonly consumerHeartbeatMs?: number;
 }
 
 /** The row that stands for "every key of the namespace": no real key ends the namespace with `*`. */
@@ -135,17 +150,21 @@ SELECT pg_notify('${JOURNAL_CHANNEL}', $2::text)`;
 // rows while the other holds the product rows, a window of one batch's Redis round trip.
 // An outside UPDATE of products journals 'product-with-barcodes' rows: their barcodes' keys are
 // looked up here, so they are always deleted in the same batch as their product's.
+// Taken: this namespace's missed keys, its copies of captured changes, and the captured changes
+// not yet fanned out (cache_key and namespace NULL), which are everyone's. A looked-up barcode
+// carries its product row's namespace and origin (applied, or skipped, as that row is).
 const selectBatchSql = (skipLocked: boolean) => `
 WITH taken AS (
-  SELECT id, cache_key, kind, ident FROM cache_missed_invalidations
-   WHERE cache_key IS NULL OR starts_with(cache_key, $1::text)
+  SELECT id, cache_key, kind, ident, namespace, origin FROM cache_missed_invalidations
+   WHERE (cache_key IS NULL AND namespace IS NULL) OR namespace = $1::text OR starts_with(cache_key, $1::text)
    ORDER BY kind NOT IN ('product', 'product-with-barcodes'), id LIMIT $2::int
      FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}
 )
-SELECT id, cache_key, kind, ident FROM taken
+SELECT id, cache_key, kind, ident, namespace, origin FROM taken
 UNION ALL
-SELECT NULL, NULL, 'barcode', key FROM barcodes WHERE product_id IN (
-  SELECT CASE WHEN kind = 'product-with-barcodes' THEN ident::integer END FROM taken)`;
+SELECT NULL, NULL, 'barcode', barcodes.key, taken.namespace, taken.origin
+  FROM taken JOIN barcodes
+    ON barcodes.product_id = CASE WHEN taken.kind = 'product-with-barcodes' THEN taken.ident::integer END`;
 
 interface JournalRow {
   /** Null on the barcodes a 'product-with-barcodes' row stands for (looked up, not journaled). */
@@ -153,7 +172,29 @@ interface JournalRow {
   readonly cache_key: string | null;
   readonly kind: string;
   readonly ident: string | null;
+  /** NULL: a missed key, or a captured change not yet fanned out; else the namespace of a copy. */
+  readonly namespace: string | null;
+  /** The namespace whose API transaction journaled it (and invalidated it itself). */
+  readonly origin: string | null;
 }
+
+/** A captured change no instance has fanned out yet: copies are made for the other namespaces. */
+const unfanned = (row: JournalRow) => row.id !== null && row.cache_key === null && row.namespace === null;
+
+// After the Redis delete, in the batch's transaction: a copy of each unfanned row for every other
+// live namespace but the row's origin (which invalidated it itself), then the batch's rows go. One
+// statement: the copy reads the rows the DELETE removes (both see the statement's snapshot).
+const FAN_OUT_AND_DELETE_SQL = `
+WITH copies AS (
+  INSERT INTO cache_missed_invalidations (kind, ident, namespace, origin, recorded_at)
+  SELECT row.kind, row.ident, consumer.namespace, row.origin, row.recorded_at
+    FROM cache_missed_invalidations AS row
+    JOIN cache_capture_consumers AS consumer
+      ON consumer.dropped_at IS NULL AND consumer.namespace <> $3::text
+     AND consumer.namespace IS DISTINCT FROM row.origin
+   WHERE row.id = ANY($2::bigint[])
+)
+DELETE FROM cache_missed_invalidations WHERE id = ANY($1::bigint[])`;
 
 /**
  * The keys a row stands for; null for "clear the namespace". A missed key is recorded as the key
@@ -186,7 +227,8 @@ const NEWEST_ID_SQL =
  * drained within PENDING_CHECK_EVERY polls (1 s) of its commit.
  */
 const NEWEST_ID_AND_PENDING_SQL = `SELECT pg_sequence_last_value('cache_missed_invalidations_id_seq'::regclass)::text AS newest,
-  EXISTS (SELECT 1 FROM cache_missed_invalidations WHERE cache_key IS NULL) AS pending`;
+  EXISTS (SELECT 1 FROM cache_missed_invalidations
+           WHERE cache_key IS NULL AND (namespace IS NULL OR namespace = $1::text)) AS pending`;
 const PENDING_CHECK_EVERY = 100;
 
 type BatchResult =
@@ -203,6 +245,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
   const reconnectMaxMs = options.reconnectMaxMs ?? 5000;
   const pollMs = options.pollMs ?? 10;
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 1000;
+  const consumerHeartbeatMs = options.consumerHeartbeatMs ?? 1000;
   const { keys } = options;
   const marker = clearMarker(namespace);
   const listenerWarning = throttledLog();
@@ -225,17 +268,19 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
           await session.exec('COMMIT');
           return { kind: 'empty' };
         }
-        const rowKeys = rows.map((row) => keysOfRow(row, keys, marker));
+        // This namespace's API already invalidated what its own transactions journaled.
+        const applied = rows.filter((row) => row.origin !== namespace);
+        const rowKeys = applied.map((row) => keysOfRow(row, keys, marker));
         const cleared = rowKeys.includes(null);
         const batchKeys = [...new Set(rowKeys.flatMap((found) => found ?? []))];
-        if (cleared && rows.some((row) => row.cache_key === null && row.kind === 'clear'))
+        if (cleared && applied.some((row) => row.cache_key === null && row.kind === 'clear'))
           logger.warn(
             { cache: 'redis' },
-            'invalidation journal: the database captured a TRUNCATE or a statement beyond capture_max_keys: clearing the cache namespace',
+            'invalidation journal: the database captured a TRUNCATE or a statement beyond capture_max_keys, or this namespace missed changes: clearing the cache namespace',
           );
         try {
           if (cleared) await target.clear(namespace);
-          else await target.delete(batchKeys);
+          else if (batchKeys.length > 0) await target.delete(batchKeys);
         } catch (error) {
           // The rows stay for an instance that can reach Redis; a failed rollback must not hide
           // the Redis failure (the session is discarded either way).
@@ -243,7 +288,11 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
           return { kind: 'targetFailed', error };
         }
         const ids = rows.flatMap((row) => (row.id === null ? [] : [row.id]));
-        await session.query('DELETE FROM cache_missed_invalidations WHERE id = ANY($1::bigint[])', [ids]);
+        await session.query(FAN_OUT_AND_DELETE_SQL, [
+          ids,
+          rows.filter(unfanned).map((row) => row.id),
+          namespace,
+        ]);
         await session.exec('COMMIT');
         return { kind: 'done', keys: cleared ? 0 : batchKeys.length, cleared, more: ids.length >= batchSize };
       } catch (error) {
@@ -282,6 +331,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     let newestSeen: string | null | undefined;
     /** The sequence moved at the last poll: the next one asks for waiting rows too. */
     let movedLastPoll = false;
+    let heartbeatAt = Date.now();
     const poll = setInterval(() => {
       if (listener !== client) {
         clearInterval(poll);
@@ -299,17 +349,23 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
       });
       polls++;
       const checkPending = newestSeen === undefined || movedLastPoll || polls % PENDING_CHECK_EVERY === 0;
-      const asked = client
-        .query<{ newest: string | null; pending?: boolean }>(
-          checkPending ? NEWEST_ID_AND_PENDING_SQL : NEWEST_ID_SQL,
-        )
-        .then(({ rows: [answer] }) => {
+      const heartbeatDue = Date.now() - heartbeatAt >= consumerHeartbeatMs;
+      if (heartbeatDue) heartbeatAt = Date.now();
+      const heartbeat = heartbeatDue
+        ? consumerHeartbeat(client, { namespace, maxRows, logger })
+        : Promise.resolve(false);
+      const asked = heartbeat.then((copiesWaiting) =>
+        (checkPending
+          ? client.query<{ newest: string | null; pending?: boolean }>(NEWEST_ID_AND_PENDING_SQL, [namespace])
+          : client.query<{ newest: string | null; pending?: boolean }>(NEWEST_ID_SQL)
+        ).then(({ rows: [answer] }) => {
           const newest = answer?.newest ?? null;
           const moved = newestSeen !== undefined && newest !== newestSeen;
           newestSeen = newest;
           movedLastPoll = moved;
-          return moved || answer?.pending === true;
-        });
+          return copiesWaiting || moved || answer?.pending === true;
+        }),
+      );
       Promise.race([asked, timedOut]).then(
         (pending) => {
           clearTimeout(timer);
@@ -352,6 +408,9 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     try {
       await client.connect();
       await client.query(`LISTEN ${JOURNAL_CHANNEL}`);
+      // Registered before listen() resolves, so before the start-up drain: a change captured from
+      // here on gets a copy for this namespace, whoever drains it.
+      await consumerHeartbeat(client, { namespace, maxRows, logger });
     } catch (error) {
       onLost(error);
       return;

@@ -44,10 +44,19 @@ export function uncaptured<T>(
   });
 }
 
-/** Captured changes still waiting in the journal (not yet drained by any instance). */
-export async function capturedPending(sessions: SqlSessionProvider): Promise<number> {
+/**
+ * Captured changes still waiting in the journal: not yet drained (and fanned out) by any
+ * instance, and with `namespace`, also the copies waiting for that namespace. Copies for other
+ * namespaces are not counted: on a database that tests share, a namespace whose instances are
+ * gone keeps its copies until it is dropped (5 minutes), and nobody else waits for them.
+ */
+export async function capturedPending(sessions: SqlSessionProvider, namespace?: string): Promise<number> {
   const [row] = await sessions((s) =>
-    s.query<{ n: string }>('SELECT count(*) AS n FROM cache_missed_invalidations WHERE cache_key IS NULL'),
+    s.query<{ n: string }>(
+      `SELECT count(*) AS n FROM cache_missed_invalidations
+        WHERE cache_key IS NULL AND (namespace IS NULL OR namespace = $1::text)`,
+      [namespace ?? null],
+    ),
   );
   return Number(row!.n);
 }
@@ -58,10 +67,14 @@ export async function capturedPending(sessions: SqlSessionProvider): Promise<num
  * Fixtures written with the plain client are external writes now: a test that caches rows right
  * after writing them waits here, or the fixture's own invalidation could land after its lookup.
  */
-export async function captureDrained(sessions: SqlSessionProvider, timeoutMs = 5000): Promise<void> {
+export async function captureDrained(
+  sessions: SqlSessionProvider,
+  timeoutMs = 5000,
+  namespace?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pending = await capturedPending(sessions);
+    const pending = await capturedPending(sessions, namespace);
     if (pending === 0) return;
     if (Date.now() > deadline)
       throw new Error(`${pending} captured change(s) still not drained after ${timeoutMs} ms`);

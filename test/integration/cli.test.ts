@@ -45,12 +45,12 @@ const countKeys = async () => (await redis.keys(`${prefix}:*`)).length;
 it('db:migrate applies the migrations, then finds nothing to do', async () => {
   expect(await runCommand(migrate, {})).toEqual({
     code: 0,
-    out: 'applied 20261126000000_init\napplied 20261126180000_invalidation_journal\napplied 20261202143000_change_capture\napplied 20261202160000_capture_fixes\napplied 20261203160000_capture_product_ids\n✅ 5 migration(s) applied (0 already applied)',
+    out: 'applied 20261126000000_init\napplied 20261126180000_invalidation_journal\napplied 20261202143000_change_capture\napplied 20261202160000_capture_fixes\napplied 20261203160000_capture_product_ids\napplied 20261203170000_capture_namespaces\n✅ 6 migration(s) applied (0 already applied)',
     err: '',
   });
   expect(await runCommand(migrate, {})).toMatchObject({
     code: 0,
-    out: '✅ Database is up to date (5 migration(s) applied earlier)',
+    out: '✅ Database is up to date (6 migration(s) applied earlier)',
   });
 });
 

@@ -213,10 +213,10 @@ describe('Postgres', () => {
   it('pending migrations and missing tables fail, with db:migrate as the fix', async () => {
     const result = await preflight(env(fresh.name));
     expect(result.item('Migrations')).toBe(
-      '❌ Migrations: 5 of 5 pending: 20261126000000_init, 20261126180000_invalidation_journal, 20261202143000_change_capture, 20261202160000_capture_fixes, 20261203160000_capture_product_ids → fix: npm run db:migrate',
+      '❌ Migrations: 6 of 6 pending: 20261126000000_init, 20261126180000_invalidation_journal, 20261202143000_change_capture, 20261202160000_capture_fixes, 20261203160000_capture_product_ids, 20261203170000_capture_namespaces → fix: npm run db:migrate',
     );
     expect(result.item('Cache tables')).toMatch(
-      /^❌ Cache tables: missing: cache_entries \(the database cache \(fallback\) table\), cache_missed_invalidations \(the invalidation journal\) → fix: npm run db:migrate/,
+      /^❌ Cache tables: missing: cache_entries \(the database cache \(fallback\) table\), cache_missed_invalidations \(the invalidation journal\), cache_capture_consumers \(the journal's consumer namespaces\) → fix: npm run db:migrate/,
     );
     expect(result.item('Fallback cache')).toMatch(
       /^❌ Fallback cache: .*relation "cache_entries" does not exist/,
@@ -270,8 +270,10 @@ describe('Postgres', () => {
       const result = await preflight(productionEnv({ DATABASE_URL: url, REDIS_URL: redisServer.url }));
       expect(result.item('Cache tables')).toBe(
         `❌ Cache tables: this database user (${role}) may not DELETE on cache_entries (the database cache (fallback) table); ` +
-          'SELECT, UPDATE, DELETE on cache_missed_invalidations (the invalidation journal) ' +
-          `→ fix: GRANT DELETE ON cache_entries TO ${role}; GRANT SELECT, UPDATE, DELETE ON cache_missed_invalidations TO ${role}`,
+          'SELECT, UPDATE, DELETE on cache_missed_invalidations (the invalidation journal); ' +
+          "INSERT, UPDATE on cache_capture_consumers (the journal's consumer namespaces) " +
+          `→ fix: GRANT DELETE ON cache_entries TO ${role}; GRANT SELECT, UPDATE, DELETE ON cache_missed_invalidations TO ${role}; ` +
+          `GRANT INSERT, UPDATE ON cache_capture_consumers TO ${role}`,
       );
       expect(result.code).toBe(1);
     } finally {

@@ -162,7 +162,7 @@ it('refuses to start on a Postgres database with pending migrations, naming the 
     const started = app.start();
     await expect(started).rejects.toThrow(StartupError);
     await expect(started).rejects.toThrow(
-      /pending migration\(s\) \(20261126000000_init, 20261126180000_invalidation_journal, 20261202143000_change_capture, 20261202160000_capture_fixes, 20261203160000_capture_product_ids\): run `npm run db:migrate` first/,
+      /pending migration\(s\) \(20261126000000_init, 20261126180000_invalidation_journal, 20261202143000_change_capture, 20261202160000_capture_fixes, 20261203160000_capture_product_ids, 20261203170000_capture_namespaces\): run `npm run db:migrate` first/,
     );
     await app.stop();
   } finally {

@@ -10,11 +10,14 @@ import { fail, ok, skipped, warn, type Item } from './report';
 /**
  * Tables the cache reads and writes with raw SQL, so Prisma's client would not notice them
  * missing: the fallback backend's (src/cache/databaseBackend.ts, Django's createcachetable) and
- * the invalidation journal's (src/cache/invalidationJournal.ts).
+ * the invalidation journal's (src/cache/invalidationJournal.ts) and its consumers'
+ * (src/cache/captureConsumers.ts: without INSERT and UPDATE there, an instance cannot register
+ * its namespace, so its LISTEN connection never comes up and it never drains).
  */
 export const CACHE_TABLES = {
   cache_entries: 'the database cache (fallback) table',
   cache_missed_invalidations: 'the invalidation journal',
+  cache_capture_consumers: "the journal's consumer namespaces",
 } as const;
 
 export interface PostgresItems {
@@ -84,8 +87,15 @@ async function checkMigrations(db: Database): Promise<Item> {
   }
 }
 
-/** What the cache does to its tables (the fallback upserts, reads and expires; the journal records and replays). */
-const CACHE_TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
+/**
+ * What the cache does to its tables (the fallback upserts, reads and expires; the journal records
+ * and replays; the consumers are upserted and marked dropped, never deleted).
+ */
+const CACHE_TABLE_PRIVILEGES: Record<keyof typeof CACHE_TABLES, readonly string[]> = {
+  cache_entries: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  cache_missed_invalidations: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  cache_capture_consumers: ['SELECT', 'INSERT', 'UPDATE'],
+};
 
 async function checkTables(db: Database): Promise<Item> {
   const name = 'Cache tables';
@@ -95,11 +105,11 @@ async function checkTables(db: Database): Promise<Item> {
     s.query<{ table: string; present: boolean; lacking: string[] | null; user: string }>(
       `SELECT t AS table, to_regclass(t) IS NOT NULL AS present,
               CASE WHEN to_regclass(t) IS NULL THEN NULL
-                   ELSE ARRAY(SELECT p FROM unnest($2::text[]) WITH ORDINALITY AS x(p, i)
+                   ELSE ARRAY(SELECT p FROM jsonb_array_elements_text($2::jsonb -> t) WITH ORDINALITY AS x(p, i)
                               WHERE NOT has_table_privilege(t, p) ORDER BY i) END AS lacking,
               quote_ident(current_user) AS user
        FROM unnest($1::text[]) AS t`,
-      [Object.keys(CACHE_TABLES), CACHE_TABLE_PRIVILEGES],
+      [Object.keys(CACHE_TABLES), JSON.stringify(CACHE_TABLE_PRIVILEGES)],
     ),
   );
   const describe = (table: string) => `${table} (${CACHE_TABLES[table as keyof typeof CACHE_TABLES]})`;
@@ -120,7 +130,9 @@ async function checkTables(db: Database): Promise<Item> {
     );
   return ok(
     name,
-    `${rows.map((r) => r.table).join(' and ')} present, ${CACHE_TABLE_PRIVILEGES.join(', ')} granted on each`,
+    rows
+      .map((r) => `${r.table} (${CACHE_TABLE_PRIVILEGES[r.table as keyof typeof CACHE_TABLES].join(', ')})`)
+      .join(', ') + ' present and granted',
   );
 }
 
