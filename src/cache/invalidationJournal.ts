@@ -140,38 +140,31 @@ WITH backlog AS (
 )
 SELECT pg_notify('${JOURNAL_CHANNEL}', $2::text)`;
 
-// Taken, oldest first: this namespace's missed keys, its copies of captured changes, and the
-// captured changes not yet fanned out (cache_key and namespace NULL), which are everyone's. An
-// outside UPDATE of products journals 'product-with-barcodes' rows, and the keys of the barcodes
-// that embed each product are looked up here (each carries its product row's namespace and
-// origin, applied or skipped as that row is), so they are deleted in the same batch as their
-// product's: a barcode refilled after its own key went, while its product's key waited for a
-// later batch, would embed the old product until TTL (the bulk case of changeCapture.test.ts
-// failed 2 of 3 runs under load when the trigger journaled the barcodes as rows of their own).
-// From id $3 on: the drains woken by the journal's growth start near its newest rows (see
-// LATE_COMMIT_MARGIN), so the primary key's index skips the rows deleted before, which stay in
-// the table until autovacuum comes (up to a minute's worth under steady writes); the others start
-// at 0. The drain's transaction turns sequential scans off (DRAIN_BEGIN_SQL): the journal's
-// statistics are rarely fresh, and a sequential scan reads every dead row; the barcodes are found
-// through their product_id index, one product at a time.
+// This namespace's missed keys, and the captured changes (cache_key NULL), which are everyone's.
+// Products first: a barcode's entry embeds its product, and a barcode refilled after its own key
+// was drained reads the product through the product cache, so a product key drained in a later
+// batch than its barcodes' left them embedding the old product until TTL (a 300-product bulk
+// UPDATE spans batches; changeCapture.test.ts's bulk case failed 2 of 3 runs under load).
+// Rows of one statement commit together, so a product's row is always in its barcodes' batch or
+// an earlier one. Left open: two instances draining at once (SKIP LOCKED) can take the barcode
+// rows while the other holds the product rows, a window of one batch's Redis round trip.
+// An outside UPDATE of products journals 'product-with-barcodes' rows: their barcodes' keys are
+// looked up here, so they are always deleted in the same batch as their product's.
+// Taken: this namespace's missed keys, its copies of captured changes, and the captured changes
+// not yet fanned out (cache_key and namespace NULL), which are everyone's. A looked-up barcode
+// carries its product row's namespace and origin (applied, or skipped, as that row is).
 const selectBatchSql = (skipLocked: boolean) => `
 WITH taken AS (
   SELECT id, cache_key, kind, ident, namespace, origin FROM cache_missed_invalidations
-   WHERE id >= $3::bigint
-     AND ((cache_key IS NULL AND namespace IS NULL) OR namespace = $1::text OR starts_with(cache_key, $1::text))
-   ORDER BY id LIMIT $2::int
+   WHERE (cache_key IS NULL AND namespace IS NULL) OR namespace = $1::text OR starts_with(cache_key, $1::text)
+   ORDER BY kind NOT IN ('product', 'product-with-barcodes'), id LIMIT $2::int
      FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}
 )
 SELECT id, cache_key, kind, ident, namespace, origin FROM taken
 UNION ALL
-SELECT NULL, NULL, 'barcode', found.key, taken.namespace, taken.origin
-  FROM taken CROSS JOIN LATERAL (
-    SELECT key FROM barcodes
-     WHERE product_id = CASE WHEN taken.kind = 'product-with-barcodes' THEN taken.ident::integer END
-  ) AS found
- WHERE taken.kind = 'product-with-barcodes'`;
-
-const DRAIN_BEGIN_SQL = 'BEGIN; SET LOCAL enable_seqscan = off';
+SELECT NULL, NULL, 'barcode', barcodes.key, taken.namespace, taken.origin
+  FROM taken JOIN barcodes
+    ON barcodes.product_id = CASE WHEN taken.kind = 'product-with-barcodes' THEN taken.ident::integer END`;
 
 interface JournalRow {
   /** Null on the barcodes a 'product-with-barcodes' row stands for (looked up, not journaled). */
@@ -225,36 +218,23 @@ const NEWEST_ID_SQL =
   "SELECT pg_sequence_last_value('cache_missed_invalidations_id_seq'::regclass)::text AS newest";
 
 /**
- * What the sequence cannot tell: a row's id is taken before its transaction commits, so the drain
- * its move woke can run before the row is visible. So the first poll after the sequence stopped
- * moving drains once more (from the hint), and every PENDING_CHECK_EVERY polls (1 s) the poll
- * also asks whether any captured row waits for this namespace anywhere in the journal (a scan,
- * once a second), and if so the next drain starts from 0: a transaction that commits more than
- * LATE_COMMIT_MARGIN ids after its write, or rows a failed drain left behind, wait at most that.
+ * The poll with the question the sequence cannot answer: are captured rows waiting? A row's id
+ * is taken before its transaction commits, so a drain woken by the move can run before the row
+ * is visible; and rows a drain left behind (its Redis failed, or its connection died mid-batch)
+ * move nothing. Asked on the first poll, on the first poll after the sequence stopped moving
+ * (while it keeps moving, every poll drains again anyway), and every PENDING_CHECK_EVERY polls.
+ * What is left: a transaction that commits long after its write, with no write after it, is
+ * drained within PENDING_CHECK_EVERY polls (1 s) of its commit.
  */
 const NEWEST_ID_AND_PENDING_SQL = `SELECT pg_sequence_last_value('cache_missed_invalidations_id_seq'::regclass)::text AS newest,
   EXISTS (SELECT 1 FROM cache_missed_invalidations
            WHERE cache_key IS NULL AND (namespace IS NULL OR namespace = $1::text)) AS pending`;
 const PENDING_CHECK_EVERY = 100;
 
-/**
- * How far below the newest id it took a drain woken by the poll starts next time: a row whose
- * transaction took its id up to this many ids before the last one drained, and committed after,
- * is still found at once (at 2,000 captured rows a second, half a second's worth).
- */
-const LATE_COMMIT_MARGIN = 1000n;
-
 type BatchResult =
   | { readonly kind: 'empty' }
   /** `more`: the batch was full, so rows may be left (a short batch took all there were). */
-  | {
-      readonly kind: 'done';
-      readonly keys: number;
-      readonly cleared: boolean;
-      readonly more: boolean;
-      /** The newest id it took. */
-      readonly newest: bigint;
-    }
+  | { readonly kind: 'done'; readonly keys: number; readonly cleared: boolean; readonly more: boolean }
   | { readonly kind: 'targetFailed'; readonly error: unknown };
 
 export function createInvalidationJournal(options: InvalidationJournalOptions): InvalidationJournal {
@@ -277,36 +257,13 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
   let firstAttemptMade = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let closed = false;
-  /** Where a drain woken by the poll starts (selectBatchSql's $3). */
-  let scanFrom = 0n;
-  /**
-   * A batch took rows up to `newest`: what it left below is locked by another drainer (whose
-   * failure notifies), not committed yet, or not there. So the next drain may start
-   * LATE_COMMIT_MARGIN below it. (Not the newest id the poll saw: a drain that ran while a bulk
-   * statement's thousands of rows were being committed would then start past most of them.)
-   */
-  const advanceScanFrom = (newest: bigint) => {
-    if (newest - LATE_COMMIT_MARGIN > scanFrom) scanFrom = newest - LATE_COMMIT_MARGIN;
-  };
-  /** A notification, a reconnection or rows found waiting: the next drain starts from 0. */
-  let scanAllNext = true;
-  /** The poll saw the journal grow: the drain it wakes may start from scanFrom. */
-  const grew = () => onChange?.('recorded');
-  const recorded = () => {
-    scanAllNext = true;
-    onChange?.('recorded');
-  };
 
   /** One batch in one transaction: its rows stay locked until their keys are gone from the target. */
-  const drainBatch = (target: JournalTarget, skipLocked: boolean, from: bigint) =>
+  const drainBatch = (target: JournalTarget, skipLocked: boolean) =>
     sessions(async (session): Promise<BatchResult> => {
-      await session.exec(DRAIN_BEGIN_SQL);
+      await session.exec('BEGIN');
       try {
-        const rows = await session.query<JournalRow>(selectBatchSql(skipLocked), [
-          namespace,
-          batchSize,
-          from.toString(),
-        ]);
+        const rows = await session.query<JournalRow>(selectBatchSql(skipLocked), [namespace, batchSize]);
         if (rows.length === 0) {
           await session.exec('COMMIT');
           return { kind: 'empty' };
@@ -337,14 +294,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
           namespace,
         ]);
         await session.exec('COMMIT');
-        const newest = ids.reduce((max, id) => (BigInt(id) > max ? BigInt(id) : max), 0n);
-        return {
-          kind: 'done',
-          keys: cleared ? 0 : batchKeys.length,
-          cleared,
-          more: ids.length >= batchSize,
-          newest,
-        };
+        return { kind: 'done', keys: cleared ? 0 : batchKeys.length, cleared, more: ids.length >= batchSize };
       } catch (error) {
         await session.exec('ROLLBACK').catch(() => {});
         throw error;
@@ -379,7 +329,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     let polls = 0;
     /** The journal's newest id at the last poll; undefined before the first. */
     let newestSeen: string | null | undefined;
-    /** The sequence moved at the last poll: the first one that sees it still drains once more. */
+    /** The sequence moved at the last poll: the next one asks for waiting rows too. */
     let movedLastPoll = false;
     let heartbeatAt = Date.now();
     const poll = setInterval(() => {
@@ -398,7 +348,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
         timer.unref();
       });
       polls++;
-      const checkPending = newestSeen === undefined || polls % PENDING_CHECK_EVERY === 0;
+      const checkPending = newestSeen === undefined || movedLastPoll || polls % PENDING_CHECK_EVERY === 0;
       const heartbeatDue = Date.now() - heartbeatAt >= consumerHeartbeatMs;
       if (heartbeatDue) heartbeatAt = Date.now();
       const heartbeat = heartbeatDue
@@ -411,19 +361,16 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
         ).then(({ rows: [answer] }) => {
           const newest = answer?.newest ?? null;
           const moved = newestSeen !== undefined && newest !== newestSeen;
-          const stopped = movedLastPoll && !moved;
           newestSeen = newest;
           movedLastPoll = moved;
-          return { grown: moved || stopped, pending: copiesWaiting || answer?.pending === true };
+          return copiesWaiting || moved || answer?.pending === true;
         }),
       );
       Promise.race([asked, timedOut]).then(
-        ({ grown, pending }) => {
+        (pending) => {
           clearTimeout(timer);
           inFlight = false;
-          if (listener !== client) return;
-          if (pending) recorded();
-          else if (grown) grew();
+          if (pending && listener === client) onChange?.('recorded');
         },
         (error: unknown) => {
           clearTimeout(timer);
@@ -456,7 +403,7 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
         message.channel === JOURNAL_CHANNEL &&
         (message.payload === namespace || message.payload === CAPTURED_PAYLOAD)
       )
-        recorded();
+        onChange?.('recorded');
     });
     try {
       await client.connect();
@@ -478,7 +425,6 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     startPolling(client, onLost);
     if (firstAttemptMade) {
       logger.info('invalidation journal: LISTEN connection back');
-      scanAllNext = true;
       onChange?.('reconnected');
     }
   };
@@ -492,12 +438,8 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
     async drain(target, { skipLocked }) {
       let keys = 0;
       let cleared = false;
-      // Without skipLocked (start-up, recovery) every row counts; a notification's rows may be
-      // old ones (a failed drain's), and missed keys are announced by notifications only.
-      const from = skipLocked && !scanAllNext ? scanFrom : 0n;
-      scanAllNext = false;
       for (;;) {
-        const batch = await drainBatch(target, skipLocked, from);
+        const batch = await drainBatch(target, skipLocked);
         switch (batch.kind) {
           case 'empty':
             return { kind: 'drained', keys, cleared };
@@ -506,7 +448,6 @@ export function createInvalidationJournal(options: InvalidationJournalOptions): 
             cleared ||= batch.cleared;
             // A short batch took every row there was: asking again would cost a transaction for
             // nothing (rows appended since move the sequence, and the next poll drains them).
-            advanceScanFrom(batch.newest);
             if (!batch.more) return { kind: 'drained', keys, cleared };
             break;
           case 'targetFailed':
