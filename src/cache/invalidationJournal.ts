@@ -221,8 +221,8 @@ const NEWEST_ID_SQL =
  * The poll with the question the sequence cannot answer: are captured rows waiting? A row's id
  * is taken before its transaction commits, so a drain woken by the move can run before the row
  * is visible; and rows a drain left behind (its Redis failed, or its connection died mid-batch)
- * move nothing. Asked on the first poll, on the first poll after the sequence stopped moving
- * (while it keeps moving, every poll drains again anyway), and every PENDING_CHECK_EVERY polls.
+ * move nothing. Asked on the first poll, on every poll after one that saw the sequence move (so
+ * on every poll while writes keep coming), and every PENDING_CHECK_EVERY polls.
  * What is left: a transaction that commits long after its write, with no write after it, is
  * drained within PENDING_CHECK_EVERY polls (1 s) of its commit.
  */

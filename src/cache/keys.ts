@@ -61,6 +61,9 @@ export const PRODUCT_CHUNK_SIZE = 32;
  */
 export const productChunkOf = (id: number) => Math.max(0, Math.floor(id / PRODUCT_CHUNK_SIZE));
 
+/** The last id page chunk n holds. */
+export const productChunkEnd = (chunk: number) => (chunk + 1) * PRODUCT_CHUNK_SIZE - 1;
+
 export interface CacheKeyOptions {
   /**
    * Hash-tag every key into one of CLUSTER_KEY_BUCKETS buckets: on when REDIS_CLUSTER_NODES is

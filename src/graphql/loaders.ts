@@ -5,7 +5,7 @@ import DataLoader from 'dataloader';
 import { cachedBatch } from '../cache/cachedBatch';
 import { cachedForm, reviveDates, rowCodec } from '../cache/cachedRows';
 import type { Cache } from '../cache/createCache';
-import { PRODUCT_CHUNK_SIZE, productChunkOf } from '../cache/keys';
+import { PRODUCT_CHUNK_SIZE, productChunkEnd, productChunkOf } from '../cache/keys';
 import type { Prisma as DbClient } from '../db/database';
 import type { Barcode as BarcodeRow, Prisma, Product as ProductRow } from '../generated/prisma/client';
 import { INT4_MAX } from './input';
@@ -76,7 +76,7 @@ function listCodec<R extends BarcodeRow | ProductRow>() {
 const chunkIds = (chunk: number): Prisma.ProductWhereInput => ({
   id: {
     ...(chunk > 0 && { gte: chunk * PRODUCT_CHUNK_SIZE }),
-    lte: Math.min(INT4_MAX, (chunk + 1) * PRODUCT_CHUNK_SIZE - 1),
+    lte: Math.min(INT4_MAX, productChunkEnd(chunk)),
   },
 });
 

@@ -8,7 +8,7 @@
 // last product every chunk is empty (and cached as such), and an empty chunk cannot tell the end
 // from a long gap, so what two reads did not find comes from one query for the rest.
 import { INT4_MAX } from '../../graphql/input';
-import { PRODUCT_CHUNK_SIZE, productChunkOf } from '../../cache/keys';
+import { productChunkEnd, productChunkOf } from '../../cache/keys';
 
 /** Cache reads of chunks before the rest of a page is asked of the database. */
 export const CHUNK_READS = 2;
@@ -28,9 +28,6 @@ export function chunksCovering(afterId: number, count: number): number[] {
   return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
 
-/** The last id chunk n holds. */
-const chunkEnd = (chunk: number) => (chunk + 1) * PRODUCT_CHUNK_SIZE - 1;
-
 /**
  * The page's rows: the `take` lowest ids above `afterId` (null: from the lowest id, as a page
  * without a cursor), read from the chunks, then the database for what they did not hold.
@@ -49,7 +46,7 @@ export async function pageRowsFromChunks<R extends { readonly id: number }>(
     const found = await source.chunks(chunks);
     for (const chunkRows of found)
       for (const row of chunkRows) if (afterId === null || row.id > afterId) rows.push(row);
-    covered = chunkEnd(chunks.at(-1)!);
+    covered = productChunkEnd(chunks.at(-1)!);
   }
   if (rows.length >= take) return rows.slice(0, take);
   if (covered >= INT4_MAX) return rows;
